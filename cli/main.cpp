@@ -1,0 +1,105 @@
+// codesim: the command line. Parses arguments, loads the scenario, runs the step model, prints.
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/scenario_error.hpp"
+#include "cli/scenario_loader.hpp"
+#include "cli/train_report.hpp"
+#include "workloads/analytic_step_model.hpp"
+#include "workloads/training_estimate.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInternal = 1;
+constexpr int kExitBadInput = 2;
+
+const char* kUsage =
+    "usage: codesim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train SCENARIO.yaml [--set key=value]... [--json FILE] [--explain]\n"
+    "        estimate a training run: step time and breakdown, MFU, GPU-hours, cost, memory\n"
+    "\n"
+    "Run 'codesim train --help' for the options. Exit codes: 0 success, 2 bad input.\n";
+
+int run_train(const std::vector<std::string>& args) {
+  po::options_description options("codesim train SCENARIO.yaml [options]");
+  std::string scenario_path;
+  std::vector<std::string> sets;
+  std::string json_path;
+  options.add_options()("help,h", "show this help")(
+      "set", po::value<std::vector<std::string>>(&sets)->composing(),
+      "override a scenario key by its dotted path, e.g. --set plan.pp=8 (repeatable)")(
+      "json", po::value<std::string>(&json_path), "write the result as JSON to FILE")(
+      "explain", "list every assumption the estimate makes");
+  po::options_description hidden;
+  hidden.add_options()("scenario", po::value<std::string>(&scenario_path));
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::options_description all;
+  all.add(options).add(hidden);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "codesim train: error: " << e.what() << "\n" << options;
+    return kExitBadInput;
+  }
+  if (vm.count("help")) {
+    std::cout << options;
+    return kExitOk;
+  }
+  if (scenario_path.empty()) {
+    std::cerr << "codesim train: error: no scenario file given\n" << options;
+    return kExitBadInput;
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto scenario = codesim::cli::load_training_scenario(scenario_path, sets);
+  const codesim::workloads::AnalyticStepModel model;
+  const auto estimate = codesim::workloads::estimate_training(scenario, model);
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (!json_path.empty()) {
+    const auto json = codesim::cli::training_json(scenario, estimate, {model.name(), wall_s});
+    codesim::cli::write_file_atomically(json_path, json.dump(2) + "\n");
+  }
+  std::cout << codesim::cli::training_summary(scenario, estimate, vm.count("explain") > 0);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? kExitBadInput : kExitOk;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "train") return run_train(args);
+    std::cerr << "codesim: error: unknown command '" << command << "'\n" << kUsage;
+    return kExitBadInput;
+  } catch (const codesim::cli::ScenarioError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "codesim: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}

@@ -1,0 +1,300 @@
+#include "cli/scenario_loader.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "cli/yaml_reader.hpp"
+#include "workloads/scenario_check.hpp"
+
+namespace codesim::cli {
+namespace {
+
+using workloads::TrainingScenario;
+
+// --- overrides -----------------------------------------------------------------------------
+
+std::map<std::string, std::string> apply_overrides(YAML::Node& root,
+                                                   const std::vector<std::string>& sets) {
+  static const std::regex kKey(R"([A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*)");
+  std::map<std::string, std::string> origins;
+  for (const auto& set : sets) {
+    const std::string where = "--set " + set;
+    const auto eq = set.find('=');
+    if (eq == std::string::npos) {
+      throw ScenarioError({where}, "", "expected --set dotted.key=value",
+                          "e.g. --set plan.pp=8 --set cluster.topology.planes=4");
+    }
+    const std::string key = set.substr(0, eq);
+    const std::string text = set.substr(eq + 1);
+    if (!std::regex_match(key, kKey)) {
+      throw ScenarioError({where}, key, "not a dotted key path", "e.g. plan.pp");
+    }
+    YAML::Node value;
+    try {
+      value = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw ScenarioError({where}, key, "value is not valid YAML: " + e.msg);
+    }
+    std::vector<std::string> parts;
+    std::stringstream stream(key);
+    for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);
+    YAML::Node node = root;
+    std::string path;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      path += (path.empty() ? "" : ".") + parts[i];
+      YAML::Node child = node[parts[i]];
+      if (child && child.IsScalar() && (path == "model" || path == "cluster.gpu")) {
+        // A preset named by a scalar becomes a map so that its fields can be overridden.
+        const std::string preset = child.Scalar();
+        YAML::Node expanded(YAML::NodeType::Map);
+        expanded["preset"] = preset;
+        node[parts[i]] = expanded;
+        child.reset(node[parts[i]]);
+      } else if (child && !child.IsMap()) {
+        throw ScenarioError({where}, path, "is not a map, so it has no key '" + parts[i + 1] + "'");
+      } else if (!child) {
+        node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+        child.reset(node[parts[i]]);
+      }
+      node.reset(child);
+    }
+    node[parts.back()] = value;
+    origins[key] = where;
+  }
+  return origins;
+}
+
+// --- sections ------------------------------------------------------------------------------
+
+std::vector<std::string> with(std::vector<std::string> names, const std::string& extra) {
+  names.push_back(extra);
+  return names;
+}
+
+models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
+  const auto presets = models::gpu_preset_names();
+  if (node.IsScalar()) {
+    const std::string name = node.Scalar();
+    try {
+      return models::gpu_preset(name);
+    } catch (const std::out_of_range&) {
+      const std::string guess = did_you_mean(name, presets);
+      ctx.fail("cluster.gpu", node,
+               "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+               join(presets));
+    }
+  }
+  MapReader r(ctx, node, "cluster.gpu",
+              {"preset", "name", "sms", "bf16_dense", "fp8_dense", "hbm", "hbm_bandwidth", "nvlink"});
+  models::GpuSpec gpu;
+  if (r.has("preset")) {
+    gpu = models::gpu_preset(r.choice("preset", presets, std::nullopt));
+  } else {
+    gpu.source = "scenario";
+  }
+  const bool base = r.has("preset");
+  auto opt = [&](double v) { return base ? std::optional<double>(v) : std::nullopt; };
+  gpu.name = r.has("name") ? r.node("name").as<std::string>() : (base ? gpu.name : "custom");
+  gpu.sms = int(r.integer("sms", base ? std::optional<long long>(gpu.sms) : std::nullopt));
+  gpu.bf16_dense_tflops =
+      r.quantity("bf16_dense", Quantity::kCompute, opt(gpu.bf16_dense_tflops * 1e12)) / 1e12;
+  gpu.fp8_dense_tflops =
+      r.has("fp8_dense") ? r.quantity("fp8_dense", Quantity::kCompute, std::nullopt) / 1e12
+                         : gpu.fp8_dense_tflops;
+  gpu.hbm_bytes = int64_t(r.quantity("hbm", Quantity::kDataSize, opt(double(gpu.hbm_bytes))));
+  gpu.hbm_GBps = r.quantity("hbm_bandwidth", Quantity::kBandwidth, opt(gpu.hbm_GBps * 1e9)) / 1e9;
+  gpu.nvlink_unidirectional_GBps =
+      r.quantity("nvlink", Quantity::kBandwidth, opt(gpu.nvlink_unidirectional_GBps * 1e9)) / 1e9;
+  return gpu;
+}
+
+void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
+  MapReader r(ctx, node, "cluster", {"gpu", "nodes", "node", "topology"});
+  if (!r.has("gpu")) r.fail("gpu", "missing required key 'gpu'", join(models::gpu_preset_names()));
+  s.gpu = read_gpu(ctx, r.node("gpu"));
+  s.cluster.nodes = int(r.integer("nodes", std::nullopt));
+  s.cluster.node.nvlink_unidirectional_GBps = s.gpu.nvlink_unidirectional_GBps;
+  if (r.has("node")) {
+    MapReader n(ctx, r.node("node"), "cluster.node", {"gpus", "nvlink", "nics", "nic"});
+    s.cluster.node.gpus = int(n.integer("gpus", 8));
+    s.cluster.node.nvlink_unidirectional_GBps =
+        n.quantity("nvlink", Quantity::kBandwidth, s.gpu.nvlink_unidirectional_GBps * 1e9) / 1e9;
+    s.cluster.node.nics = int(n.integer("nics", s.cluster.node.gpus));
+    s.cluster.node.nic_Gbps = n.quantity("nic", Quantity::kBandwidth, 400e9 / 8) * 8 / 1e9;
+  }
+  if (r.has("topology")) {
+    MapReader t(ctx, r.node("topology"), "cluster.topology",
+                {"kind", "planes", "switch_radix", "oversubscription"});
+    s.cluster.fabric.kind =
+        topo::fabric_kind_from_name(t.choice("kind", topo::fabric_kind_names(), "mpft"));
+    s.cluster.fabric.planes = int(t.integer("planes", s.cluster.node.nics));
+    s.cluster.fabric.switch_radix = int(t.integer("switch_radix", 64, 2));
+    s.cluster.fabric.oversubscription = t.number("oversubscription", 1.0);
+  }
+}
+
+models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
+  auto presets = models::model_preset_names();
+  const std::vector<std::string> choices = with(presets, "gpt");
+  if (node.IsScalar()) {
+    const std::string name = node.Scalar();
+    if (name != "gpt") {
+      try {
+        return models::model_preset(name);
+      } catch (const std::out_of_range&) {
+        const std::string guess = did_you_mean(name, choices);
+        ctx.fail("model", node,
+                 "unknown model '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+                 join(presets) + ", or a map {preset: gpt, layers, hidden, heads, ffn_dim, vocab}");
+      }
+    }
+  }
+  const std::vector<std::string> keys = {
+      "preset", "name", "layers", "hidden", "vocab", "tied_embeddings", "heads", "kv_heads",
+      "head_dim", "v_head_dim", "rope_head_dim", "kv_lora_rank", "q_lora_rank", "ffn",
+      "ffn_dim", "dense_layers", "routed_experts", "shared_experts", "experts_per_token",
+      "expert_ffn_dim", "expert_groups", "max_groups_per_token", "mtp_depth"};
+  if (node.IsScalar()) {
+    ctx.fail("model", node, "the generic 'gpt' model needs its dimensions",
+             "model: {preset: gpt, layers: 32, hidden: 4096, heads: 32, ffn_dim: 11008, vocab: 32000}");
+  }
+  MapReader r(ctx, node, "model", keys);
+  const std::string preset = r.choice("preset", choices, "gpt");
+  const bool gpt = preset == "gpt";
+  models::ModelConfig m = gpt ? models::ModelConfig{} : models::model_preset(preset);
+  if (gpt) m.name = "gpt";
+  auto dim = [&](const char* key, int current, long long min = 1) {
+    return int(r.integer(key, gpt && current == 0 && min > 0 ? std::nullopt
+                                                             : std::optional<long long>(current),
+                         min));
+  };
+  if (r.has("name")) m.name = r.node("name").as<std::string>();
+  m.layers = dim("layers", m.layers);
+  m.hidden = dim("hidden", m.hidden);
+  m.vocab = dim("vocab", m.vocab);
+  m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
+  m.heads = dim("heads", m.heads);
+  m.kv_heads = int(r.integer("kv_heads", m.kv_heads > 0 ? m.kv_heads : m.heads));
+  const int default_head_dim = m.head_dim > 0 ? m.head_dim : (m.heads > 0 ? m.hidden / m.heads : 0);
+  m.head_dim = int(r.integer("head_dim", default_head_dim));
+  m.v_head_dim = int(r.integer("v_head_dim", m.v_head_dim > 0 ? m.v_head_dim : m.head_dim));
+  m.rope_head_dim = int(r.integer("rope_head_dim", m.rope_head_dim, 0));
+  m.kv_lora_rank = int(r.integer("kv_lora_rank", m.kv_lora_rank, 0));
+  m.q_lora_rank = int(r.integer("q_lora_rank", m.q_lora_rank, 0));
+  if (m.kv_lora_rank > 0) m.attention = models::AttentionKind::kMultiLatent;
+  const std::string ffn =
+      r.choice("ffn", {"swiglu", "gelu"}, m.ffn == models::FfnKind::kSwiGlu ? "swiglu" : "gelu");
+  m.ffn = ffn == "swiglu" ? models::FfnKind::kSwiGlu : models::FfnKind::kGelu;
+  m.ffn_dim = dim("ffn_dim", m.ffn_dim);
+  m.routed_experts = int(r.integer("routed_experts", m.routed_experts, 0));
+  m.dense_layers = int(r.integer("dense_layers", m.dense_layers, 0));
+  m.shared_experts = int(r.integer("shared_experts", m.shared_experts, 0));
+  m.experts_per_token = int(r.integer("experts_per_token", m.experts_per_token, 0));
+  m.expert_ffn_dim = int(r.integer("expert_ffn_dim", m.expert_ffn_dim, 0));
+  m.expert_groups = int(r.integer("expert_groups", m.expert_groups, 0));
+  m.max_groups_per_token = int(r.integer("max_groups_per_token", m.max_groups_per_token, 0));
+  m.mtp_depth = int(r.integer("mtp_depth", m.mtp_depth, 0));
+  if (gpt) m.source = "scenario dimensions";
+  if (m.is_moe()) {
+    if (m.experts_per_token < 1 || m.experts_per_token > m.routed_experts) {
+      r.fail("experts_per_token",
+             "an MoE model needs 1 <= experts_per_token <= routed_experts (" +
+                 std::to_string(m.routed_experts) + ")");
+    }
+    if (m.expert_ffn_dim < 1) r.fail("expert_ffn_dim", "an MoE model needs expert_ffn_dim >= 1");
+    if (m.dense_layers > m.layers) r.fail("dense_layers", "cannot exceed layers");
+  }
+  if (m.heads > 0 && m.kv_heads > 0 && m.heads % m.kv_heads != 0) {
+    r.fail("kv_heads", fmt::format("{} query heads cannot be grouped over {} KV heads", m.heads, m.kv_heads),
+           "a divisor of heads");
+  }
+  return m;
+}
+
+void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
+  MapReader r(ctx, node, "plan",
+              {"pp", "ep", "tp", "zero", "schedule", "sequence_length", "global_batch",
+               "micro_batch", "batch_ramp", "tokens", "comm_sms", "max_nodes_per_token",
+               "precision", "recompute", "stage_layers"});
+  auto& p = s.plan;
+  p.pp = int(r.integer("pp", 1));
+  p.ep = int(r.integer("ep", 1));
+  p.tp = int(r.integer("tp", 1));
+  p.zero_stage = int(r.integer("zero", 1, 0));
+  if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");
+  p.schedule = workloads::schedule_from_name(
+      r.choice("schedule", workloads::schedule_names(), "1f1b"));
+  p.sequence_length = int(r.integer("sequence_length", std::nullopt));
+  p.global_batch_sequences = int(r.integer("global_batch", std::nullopt));
+  p.micro_batch_sequences = int(r.integer("micro_batch", 1));
+  if (r.has("batch_ramp")) {
+    MapReader ramp(ctx, r.node("batch_ramp"), "plan.batch_ramp", {"from", "over_tokens"});
+    p.ramp.from_sequences = int(ramp.integer("from", std::nullopt));
+    p.ramp.over_tokens = ramp.number("over_tokens", std::nullopt);
+    if (p.ramp.from_sequences >= p.global_batch_sequences) {
+      ramp.fail("from", fmt::format("the ramp must start below the global batch ({})",
+                                    p.global_batch_sequences));
+    }
+  }
+  p.tokens_total = r.number("tokens", std::nullopt);
+  p.comm_sms = int(r.integer("comm_sms", 0, 0));
+  p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
+  const std::string precision = r.choice("precision", {"fp8", "bf16"}, "bf16");
+  p.gemm_precision = precision == "fp8" ? models::Precision::kFp8 : models::Precision::kBf16;
+  for (const auto& item : r.choice_list("recompute", {"rmsnorm", "mla_up_projection"})) {
+    if (item == "rmsnorm") p.recompute.rmsnorm = true;
+    if (item == "mla_up_projection") p.recompute.mla_up_projection = true;
+  }
+  for (long long layers : r.integer_list("stage_layers", 0)) p.stage_layers.push_back(int(layers));
+}
+
+}  // namespace
+
+TrainingScenario load_training_scenario(const std::string& path,
+                                        const std::vector<std::string>& sets) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw ScenarioError({path}, "", "cannot read the scenario file (no such file)",
+                        "a path to a scenario YAML, e.g. examples/deepseek-v3-h800-2048.yaml");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw ScenarioError({path, e.mark.line + 1, e.mark.column + 1}, "", "malformed YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError({path}, "", "cannot read YAML: " + e.msg);
+  }
+  if (!root || root.IsNull()) {
+    throw ScenarioError({path}, "", "the scenario is empty", "a map with cluster, model and plan");
+  }
+  const auto origins = apply_overrides(root, sets);
+  const YamlContext ctx(path, root, origins);
+
+  MapReader top(ctx, root, "", {"name", "cluster", "model", "plan", "cost"});
+  TrainingScenario s;
+  s.name = top.has("name") ? top.node("name").as<std::string>()
+                           : std::filesystem::path(path).stem().string();
+  if (!top.has("cluster")) top.fail("cluster", "missing required section 'cluster'");
+  if (!top.has("model")) top.fail("model", "missing required section 'model'", join(models::model_preset_names()));
+  if (!top.has("plan")) top.fail("plan", "missing required section 'plan'");
+  read_cluster(ctx, top.node("cluster"), s);
+  s.model = read_model(ctx, top.node("model"));
+  read_plan(ctx, top.node("plan"), s);
+  if (top.has("cost")) {
+    MapReader c(ctx, top.node("cost"), "cost", {"usd_per_gpu_hour"});
+    s.cost.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 2.0, 0, false);
+  }
+  s.calibration = models::h800_published_calibration();
+
+  for (const auto& problem : workloads::check_scenario(s)) {
+    ctx.fail(problem.key, root, problem.message, problem.valid);
+  }
+  return s;
+}
+
+}  // namespace codesim::cli

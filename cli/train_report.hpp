@@ -1,0 +1,30 @@
+#pragma once
+// What `codesim train` shows: the JSON result (key names other tools rely on, DESIGN.md) and the
+// short human summary.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "workloads/scenario.hpp"
+#include "workloads/training_estimate.hpp"
+
+namespace codesim::cli {
+
+struct RunInfo {
+  std::string engine;  // "analytic", later "event"
+  double wall_s = 0;   // the only field that differs between identical runs
+};
+
+nlohmann::ordered_json training_json(const workloads::TrainingScenario& scenario,
+                                     const workloads::TrainingEstimate& estimate,
+                                     const RunInfo& run);
+
+std::string training_summary(const workloads::TrainingScenario& scenario,
+                             const workloads::TrainingEstimate& estimate, bool explain);
+
+// Writes `text` to `path` through a temporary file and a rename, so that a failure never leaves
+// a half-written file. Throws std::runtime_error.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace codesim::cli

@@ -1,0 +1,59 @@
+#pragma once
+// Time of compute kernels on one GPU, from a Calibration measured on some GPU and the target
+// GPU's peaks. Measured throughput is turned into a fraction of the measuring GPU's peak and
+// applied to the target's peak, so an H800 measurement carries over to an H100 or a B200 at the
+// same efficiency (an assumption that calibration on the target GPU removes).
+//
+// GEMM interpolation, written down once:
+//  1. Among the measurements, take those with the scenario's (N, K); if none, those of the
+//     measured (N, K) nearest in |log2 N/N'| + |log2 K/K'| (ties: first in table order).
+//  2. Interpolate their efficiency piecewise-linearly in log2 M (for grouped GEMMs, M per
+//     group), clamped at the smallest and largest measured M.
+//  3. The time is the larger of FLOPs / (efficiency x peak) and the bytes of A, B and C over the
+//     achieved HBM bandwidth (a roofline floor for shapes far from any measurement).
+
+#include <cstdint>
+#include <string>
+
+#include "models/calibration.hpp"
+#include "models/gpu.hpp"
+
+namespace codesim::models {
+
+enum class Precision { kFp8, kBf16 };
+
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;
+  double flops() const { return 2.0 * double(m) * double(n) * double(k); }
+};
+
+class ComputeCostModel {
+ public:
+  ComputeCostModel(GpuSpec gpu, Calibration calibration);
+
+  // Fraction of the precision's dense peak that a GEMM of this shape reaches.
+  double gemm_efficiency(const GemmShape& shape) const;
+  double grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k) const;
+
+  double gemm_seconds(const GemmShape& shape, Precision precision) const;
+  double grouped_gemm_seconds(int groups, int64_t m_per_group, int64_t n, int64_t k,
+                              Precision precision) const;
+  // Attention score/value matmuls at the calibrated attention kernel's fraction of BF16 peak.
+  double attention_seconds(double flops) const;
+  // A memory-bound kernel moving `bytes` through HBM at the calibrated achieved fraction.
+  double memory_seconds(double bytes) const;
+
+  double peak_flops(Precision precision) const;  // FLOP/s; FP8 falls back to BF16 without FP8
+  double achieved_hbm_bytes_per_second() const;
+  const GpuSpec& gpu() const { return gpu_; }
+  const Calibration& calibration() const { return calibration_; }
+
+ private:
+  double gemm_time(double flops, double efficiency, double bytes, Precision precision) const;
+
+  GpuSpec gpu_;
+  Calibration calibration_;
+  GpuSpec measured_on_;
+};
+
+}  // namespace codesim::models

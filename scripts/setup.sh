@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what codesim needs from Debian's packages (only what is missing), then configures
+# a Release build in build/ and builds it. Used by both quick-start commands and by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake
+  libboost-graph-dev libboost-program-options-dev
+  libyaml-cpp-dev libfmt-dev libeigen3-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+# Peers the benchmarks compare against; not needed by the codesim binary.
+optional_packages=(libns3-dev)
+
+missing=()
+for p in "${packages[@]}" "${optional_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "codesim setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"
+  # The optional peers may be absent from a mirror; their benchmarks are then skipped.
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${optional_packages[@]}" ||
+    echo "codesim setup: optional packages not installed: ${optional_packages[*]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build --parallel "$jobs"

@@ -1,0 +1,58 @@
+#include "sim/simulator.hpp"
+
+#include <string>
+
+namespace codesim::sim {
+
+Simulator::~Simulator() {
+  queue_.for_each_pending([](const Event& e) {
+    if (e.fn == &call_owned) delete static_cast<detail::OwnedCallable*>(e.ctx);
+  });
+}
+
+bool Simulator::cancel(EventId id) {
+  Event cancelled;
+  if (!queue_.cancel(id, &cancelled)) return false;
+  if (cancelled.fn == &call_owned) delete static_cast<detail::OwnedCallable*>(cancelled.ctx);
+  return true;
+}
+
+void Simulator::call_owned(Simulator& sim, void* ctx, std::uint64_t /*payload*/) {
+  // Owned by the event: destroyed after the call, also when the call throws.
+  const std::unique_ptr<detail::OwnedCallable> callable(static_cast<detail::OwnedCallable*>(ctx));
+  callable->invoke(sim);
+}
+
+void Simulator::throw_past(Time time) const {
+  throw std::logic_error("codesim::sim::Simulator: event scheduled in the past (at " +
+                         std::to_string(time.ps()) + " ps, now " + std::to_string(now_.ps()) +
+                         " ps)");
+}
+
+void Simulator::run_until(Time limit) {
+  if (limit < now_) {
+    throw std::logic_error("codesim::sim::Simulator::run_until: limit " +
+                           std::to_string(limit.ps()) + " ps is before now " +
+                           std::to_string(now_.ps()) + " ps");
+  }
+  run_loop(limit);
+  if (!stop_requested_) now_ = limit;
+}
+
+void Simulator::run_loop(Time limit) {
+  if (running_) throw std::logic_error("codesim::sim::Simulator: run() called from a handler");
+  running_ = true;
+  stop_requested_ = false;
+  struct Guard {
+    bool& flag;
+    ~Guard() { flag = false; }
+  } guard{running_};
+  Event ev;
+  while (!stop_requested_ && queue_.pop_next(limit, ev)) {
+    now_ = ev.time;
+    ++events_processed_;
+    ev.fn(*this, ev.ctx, ev.payload);
+  }
+}
+
+}  // namespace codesim::sim

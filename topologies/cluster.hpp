@@ -1,0 +1,48 @@
+#pragma once
+// What a cluster is made of: nodes of GPUs joined by NVLink, NICs into a scale-out fabric.
+// The GPU itself is a models::GpuSpec beside it; graph builders construct Boost.Graph
+// topologies from this.
+
+#include <string>
+#include <vector>
+
+namespace codesim::topo {
+
+enum class FabricKind {
+  kMultiPlaneFatTree,  // mpft: NIC i of every node on plane i, each plane a 2-layer fat-tree
+  kMultiRailFatTree,   // mrft: rails joined at the spine
+  kFatTree2,           // ft2: one two-layer fat-tree
+  kFatTree3,           // ft3: three-layer fat-tree
+};
+
+const std::vector<std::string>& fabric_kind_names();  // mpft, mrft, ft2, ft3
+FabricKind fabric_kind_from_name(const std::string& name);  // throws std::out_of_range
+std::string fabric_kind_name(FabricKind kind);
+
+struct NodeSpec {
+  int gpus = 8;
+  double nvlink_unidirectional_GBps = 0;  // per GPU; defaults to the GPU preset's
+  int nics = 8;
+  double nic_Gbps = 400;
+};
+
+struct FabricSpec {
+  FabricKind kind = FabricKind::kMultiPlaneFatTree;
+  int planes = 8;
+  int switch_radix = 64;
+  double oversubscription = 1.0;  // downlinks per uplink at the leaf
+};
+
+struct ClusterSpec {
+  int nodes = 0;
+  NodeSpec node;
+  FabricSpec fabric;
+
+  int gpus() const { return nodes * node.gpus; }
+  // Scale-out bandwidth per GPU, line rate, in bytes per second.
+  double nic_bytes_per_second_per_gpu() const {
+    return node.nics * node.nic_Gbps * 1e9 / 8.0 / node.gpus;
+  }
+};
+
+}  // namespace codesim::topo

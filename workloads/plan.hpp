@@ -1,0 +1,45 @@
+#pragma once
+// A training plan: how a model is cut and spread over a cluster, and how much it trains on.
+
+#include <string>
+#include <vector>
+
+#include "models/compute_cost.hpp"
+
+namespace codesim::workloads {
+
+enum class Schedule { k1F1B, kZeroBubble1P, kDualPipe, kDualPipeV };
+
+const std::vector<std::string>& schedule_names();  // 1f1b, zb1p, dualpipe, dualpipev
+Schedule schedule_from_name(const std::string& name);  // throws std::out_of_range
+std::string schedule_name(Schedule schedule);
+
+struct BatchRamp {
+  int from_sequences = 0;  // 0: no ramp
+  double over_tokens = 0;  // the batch grows linearly to the full size over these tokens
+};
+
+struct Recompute {
+  bool rmsnorm = false;
+  bool mla_up_projection = false;
+};
+
+struct TrainingPlan {
+  int pp = 1;  // pipeline ranks
+  int ep = 1;  // expert-parallel group size
+  int tp = 1;  // tensor parallel
+  int zero_stage = 1;
+  Schedule schedule = Schedule::k1F1B;
+  int sequence_length = 4096;
+  int global_batch_sequences = 0;
+  int micro_batch_sequences = 1;
+  BatchRamp ramp;
+  double tokens_total = 0;
+  int comm_sms = 0;              // SMs reserved for communication kernels
+  int max_nodes_per_token = 0;   // node-limited routing M; 0: the model's default
+  models::Precision gemm_precision = models::Precision::kFp8;
+  Recompute recompute;
+  std::vector<int> stage_layers;  // explicit layers per pipeline stage; empty: balanced slots
+};
+
+}  // namespace codesim::workloads
