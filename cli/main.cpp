@@ -1,7 +1,7 @@
 // codesim: the command line. Parses arguments, loads the scenario, runs the step model, prints.
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include <chrono>
 #include <cstdio>

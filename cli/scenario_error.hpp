@@ -9,9 +9,9 @@
 namespace codesim::cli {
 
 struct SourceLocation {
-  std::string file;     // scenario path, or "--set key=value" for command-line overrides
-  int line = 0;         // 1-based; 0 when unknown
-  int column = 0;       // 1-based; 0 when unknown
+  std::string file;  // scenario path, or "--set key=value" for command-line overrides
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based; 0 when unknown
 };
 
 class ScenarioError : public std::runtime_error {

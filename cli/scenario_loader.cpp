@@ -84,13 +84,15 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
       return models::gpu_preset(name);
     } catch (const std::out_of_range&) {
       const std::string guess = did_you_mean(name, presets);
-      ctx.fail("cluster.gpu", node,
-               "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-               join(presets));
+      ctx.fail(
+          "cluster.gpu", node,
+          "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+          join(presets));
     }
   }
-  MapReader r(ctx, node, "cluster.gpu",
-              {"preset", "name", "sms", "bf16_dense", "fp8_dense", "hbm", "hbm_bandwidth", "nvlink"});
+  MapReader r(
+      ctx, node, "cluster.gpu",
+      {"preset", "name", "sms", "bf16_dense", "fp8_dense", "hbm", "hbm_bandwidth", "nvlink"});
   models::GpuSpec gpu;
   if (r.has("preset")) {
     gpu = models::gpu_preset(r.choice("preset", presets, std::nullopt));
@@ -103,9 +105,9 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
   gpu.sms = int(r.integer("sms", base ? std::optional<long long>(gpu.sms) : std::nullopt));
   gpu.bf16_dense_tflops =
       r.quantity("bf16_dense", Quantity::kCompute, opt(gpu.bf16_dense_tflops * 1e12)) / 1e12;
-  gpu.fp8_dense_tflops =
-      r.has("fp8_dense") ? r.quantity("fp8_dense", Quantity::kCompute, std::nullopt) / 1e12
-                         : gpu.fp8_dense_tflops;
+  gpu.fp8_dense_tflops = r.has("fp8_dense")
+                             ? r.quantity("fp8_dense", Quantity::kCompute, std::nullopt) / 1e12
+                             : gpu.fp8_dense_tflops;
   gpu.hbm_bytes = int64_t(r.quantity("hbm", Quantity::kDataSize, opt(double(gpu.hbm_bytes))));
   gpu.hbm_GBps = r.quantity("hbm_bandwidth", Quantity::kBandwidth, opt(gpu.hbm_GBps * 1e9)) / 1e9;
   gpu.nvlink_unidirectional_GBps =
@@ -149,19 +151,39 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
       } catch (const std::out_of_range&) {
         const std::string guess = did_you_mean(name, choices);
         ctx.fail("model", node,
-                 "unknown model '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+                 "unknown model '" + name + "'" +
+                     (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
                  join(presets) + ", or a map {preset: gpt, layers, hidden, heads, ffn_dim, vocab}");
       }
     }
   }
-  const std::vector<std::string> keys = {
-      "preset", "name", "layers", "hidden", "vocab", "tied_embeddings", "heads", "kv_heads",
-      "head_dim", "v_head_dim", "rope_head_dim", "kv_lora_rank", "q_lora_rank", "ffn",
-      "ffn_dim", "dense_layers", "routed_experts", "shared_experts", "experts_per_token",
-      "expert_ffn_dim", "expert_groups", "max_groups_per_token", "mtp_depth"};
+  const std::vector<std::string> keys = {"preset",
+                                         "name",
+                                         "layers",
+                                         "hidden",
+                                         "vocab",
+                                         "tied_embeddings",
+                                         "heads",
+                                         "kv_heads",
+                                         "head_dim",
+                                         "v_head_dim",
+                                         "rope_head_dim",
+                                         "kv_lora_rank",
+                                         "q_lora_rank",
+                                         "ffn",
+                                         "ffn_dim",
+                                         "dense_layers",
+                                         "routed_experts",
+                                         "shared_experts",
+                                         "experts_per_token",
+                                         "expert_ffn_dim",
+                                         "expert_groups",
+                                         "max_groups_per_token",
+                                         "mtp_depth"};
   if (node.IsScalar()) {
-    ctx.fail("model", node, "the generic 'gpt' model needs its dimensions",
-             "model: {preset: gpt, layers: 32, hidden: 4096, heads: 32, ffn_dim: 11008, vocab: 32000}");
+    ctx.fail(
+        "model", node, "the generic 'gpt' model needs its dimensions",
+        "model: {preset: gpt, layers: 32, hidden: 4096, heads: 32, ffn_dim: 11008, vocab: 32000}");
   }
   MapReader r(ctx, node, "model", keys);
   const std::string preset = r.choice("preset", choices, "gpt");
@@ -169,9 +191,9 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
   models::ModelConfig m = gpt ? models::ModelConfig{} : models::model_preset(preset);
   if (gpt) m.name = "gpt";
   auto dim = [&](const char* key, int current, long long min = 1) {
-    return int(r.integer(key, gpt && current == 0 && min > 0 ? std::nullopt
-                                                             : std::optional<long long>(current),
-                         min));
+    return int(r.integer(
+        key, gpt && current == 0 && min > 0 ? std::nullopt : std::optional<long long>(current),
+        min));
   };
   if (r.has("name")) m.name = r.node("name").as<std::string>();
   m.layers = dim("layers", m.layers);
@@ -202,15 +224,15 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
   if (gpt) m.source = "scenario dimensions";
   if (m.is_moe()) {
     if (m.experts_per_token < 1 || m.experts_per_token > m.routed_experts) {
-      r.fail("experts_per_token",
-             "an MoE model needs 1 <= experts_per_token <= routed_experts (" +
-                 std::to_string(m.routed_experts) + ")");
+      r.fail("experts_per_token", "an MoE model needs 1 <= experts_per_token <= routed_experts (" +
+                                      std::to_string(m.routed_experts) + ")");
     }
     if (m.expert_ffn_dim < 1) r.fail("expert_ffn_dim", "an MoE model needs expert_ffn_dim >= 1");
     if (m.dense_layers > m.layers) r.fail("dense_layers", "cannot exceed layers");
   }
   if (m.heads > 0 && m.kv_heads > 0 && m.heads % m.kv_heads != 0) {
-    r.fail("kv_heads", fmt::format("{} query heads cannot be grouped over {} KV heads", m.heads, m.kv_heads),
+    r.fail("kv_heads",
+           fmt::format("{} query heads cannot be grouped over {} KV heads", m.heads, m.kv_heads),
            "a divisor of heads");
   }
   return m;
@@ -227,8 +249,8 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   p.tp = int(r.integer("tp", 1));
   p.zero_stage = int(r.integer("zero", 1, 0));
   if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");
-  p.schedule = workloads::schedule_from_name(
-      r.choice("schedule", workloads::schedule_names(), "1f1b"));
+  p.schedule =
+      workloads::schedule_from_name(r.choice("schedule", workloads::schedule_names(), "1f1b"));
   p.sequence_length = int(r.integer("sequence_length", std::nullopt));
   p.global_batch_sequences = int(r.integer("global_batch", std::nullopt));
   p.micro_batch_sequences = int(r.integer("micro_batch", 1));
@@ -280,7 +302,8 @@ TrainingScenario load_training_scenario(const std::string& path,
   s.name = top.has("name") ? top.node("name").as<std::string>()
                            : std::filesystem::path(path).stem().string();
   if (!top.has("cluster")) top.fail("cluster", "missing required section 'cluster'");
-  if (!top.has("model")) top.fail("model", "missing required section 'model'", join(models::model_preset_names()));
+  if (!top.has("model"))
+    top.fail("model", "missing required section 'model'", join(models::model_preset_names()));
   if (!top.has("plan")) top.fail("plan", "missing required section 'plan'");
   read_cluster(ctx, top.node("cluster"), s);
   s.model = read_model(ctx, top.node("model"));

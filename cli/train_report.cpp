@@ -104,10 +104,11 @@ std::string training_summary(const workloads::TrainingScenario& s,
   line(fmt::format("codesim train: {} ({} x {}, {}; {} PP{} EP{} TP{} DP{})", s.name, s.gpus(),
                    s.gpu.name, s.model.name, workloads::schedule_name(s.plan.schedule), s.plan.pp,
                    s.plan.ep, s.plan.tp, s.dp()));
-  line(fmt::format("  model          {:.1f}B params, {:.1f}B activated, {:.1f} GFLOPs/token "
-                   "(training, causal, seq {})",
-                   e.params.total / 1e9, e.params.activated / 1e9, e.train_flops_per_token / 1e9,
-                   s.plan.sequence_length));
+  line(
+      fmt::format("  model          {:.1f}B params, {:.1f}B activated, {:.1f} GFLOPs/token "
+                  "(training, causal, seq {})",
+                  e.params.total / 1e9, e.params.activated / 1e9, e.train_flops_per_token / 1e9,
+                  s.plan.sequence_length));
   line(fmt::format("  step           {:.2f} s for {:.1f}M tokens ({} micro-batches per replica)",
                    step, e.tokens_per_step / 1e6, e.step.micro_batches));
   auto part = [&](const char* name, double seconds) {
@@ -119,20 +120,22 @@ std::string training_summary(const workloads::TrainingScenario& s,
   part("pipeline bubble", b.pipeline_bubble_s);
   part("DP sync (ZeRO-1)", b.dp_comm_s);
   part("optimizer", b.optimizer_s);
-  line(fmt::format("  throughput     {:.1f}B tokens/day, {:.0f} TFLOPS/GPU, MFU {:.1f}% "
-                   "(BF16 peak; {:.1f}% with non-causal FLOPs)",
-                   e.tokens_per_day / 1e9, e.tflops_per_gpu, 100 * e.mfu, 100 * e.mfu_noncausal));
-  line(fmt::format("  GPU-hours      {:.0f}K per trillion tokens; {:.3f}M for {:.1f}T tokens "
-                   "(batch ramp included)",
-                   e.gpu_hours_per_trillion_tokens / 1e3, e.gpu_hours_total / 1e6,
-                   s.plan.tokens_total / 1e12));
+  line(
+      fmt::format("  throughput     {:.1f}B tokens/day, {:.0f} TFLOPS/GPU, MFU {:.1f}% "
+                  "(BF16 peak; {:.1f}% with non-causal FLOPs)",
+                  e.tokens_per_day / 1e9, e.tflops_per_gpu, 100 * e.mfu, 100 * e.mfu_noncausal));
+  line(fmt::format(
+      "  GPU-hours      {:.0f}K per trillion tokens; {:.3f}M for {:.1f}T tokens "
+      "(batch ramp included)",
+      e.gpu_hours_per_trillion_tokens / 1e3, e.gpu_hours_total / 1e6, s.plan.tokens_total / 1e12));
   line(fmt::format("  cost           ${:.2f}M at ${:.2f}/GPU-hour", e.cost_usd / 1e6,
                    s.cost.usd_per_gpu_hour));
-  line(fmt::format("  memory         {:.1f} of {:.1f} GiB on pipeline rank {} (weights {:.1f}, "
-                   "grads {:.1f}, optimizer {:.1f}, activations {:.1f})",
-                   e.memory.total_bytes() / kGiB, double(s.gpu.hbm_bytes) / kGiB, e.memory.rank,
-                   e.memory.weights_bytes / kGiB, e.memory.gradients_bytes / kGiB,
-                   e.memory.optimizer_bytes / kGiB, e.memory.activations_bytes / kGiB));
+  line(
+      fmt::format("  memory         {:.1f} of {:.1f} GiB on pipeline rank {} (weights {:.1f}, "
+                  "grads {:.1f}, optimizer {:.1f}, activations {:.1f})",
+                  e.memory.total_bytes() / kGiB, double(s.gpu.hbm_bytes) / kGiB, e.memory.rank,
+                  e.memory.weights_bytes / kGiB, e.memory.gradients_bytes / kGiB,
+                  e.memory.optimizer_bytes / kGiB, e.memory.activations_bytes / kGiB));
   line(fmt::format("  engine         analytic (fast mode); calibration {} measured on {}",
                    s.calibration.name, s.calibration.measured_on));
   if (explain) {

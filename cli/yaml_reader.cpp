@@ -24,7 +24,8 @@ static YAML::Mark key_mark(const YAML::Node& root, const std::string& key_path) 
   size_t start = 0;
   while (start <= key_path.size()) {
     const size_t dot = key_path.find('.', start);
-    const std::string part = key_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string part =
+        key_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!node.IsMap()) break;
     bool found = false;
     for (const auto& entry : node) {
@@ -45,7 +46,8 @@ static YAML::Mark key_mark(const YAML::Node& root, const std::string& key_path) 
 SourceLocation YamlContext::location(const std::string& key_path, const YAML::Node& node) const {
   // A value set on the command line is reported there, not in the file.
   for (const auto& [path, text] : overrides_) {
-    if (key_path == path || key_path.rfind(path + ".", 0) == 0 || key_path.rfind(path + "[", 0) == 0) {
+    if (key_path == path || key_path.rfind(path + ".", 0) == 0 ||
+        key_path.rfind(path + "[", 0) == 0) {
       return {text, 0, 0};
     }
   }
@@ -80,16 +82,21 @@ MapReader::MapReader(const YamlContext& context, const YAML::Node& node, std::st
     const std::string key = entry.first.as<std::string>();
     if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
       const std::string guess = did_you_mean(key, allowed_);
-      context_.fail(key_path(key), entry.first,
-                    "unknown key '" + key + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-                    join(allowed_));
+      context_.fail(
+          key_path(key), entry.first,
+          "unknown key '" + key + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+          join(allowed_));
     }
   }
 }
 
-bool MapReader::has(const std::string& key) const { return bool(node_[key]); }
+bool MapReader::has(const std::string& key) const {
+  return bool(node_[key]);
+}
 
-YAML::Node MapReader::node(const std::string& key) const { return node_[key]; }
+YAML::Node MapReader::node(const std::string& key) const {
+  return node_[key];
+}
 
 std::string MapReader::key_path(const std::string& key) const {
   return path_.empty() ? key : path_ + "." + key;
@@ -117,7 +124,11 @@ long long MapReader::integer(const std::string& key, std::optional<long long> fa
   if (!value.IsScalar() || !YAML::convert<double>::decode(value, as_double) ||
       !std::isfinite(as_double) || as_double != std::floor(as_double) ||
       std::abs(as_double) > 9e15) {
-    fail(key, "expected an integer, got '" + (value.IsScalar() ? value.Scalar() : "a " + std::string(value.IsMap() ? "map" : "list")) + "'",
+    fail(key,
+         "expected an integer, got '" +
+             (value.IsScalar() ? value.Scalar()
+                               : "a " + std::string(value.IsMap() ? "map" : "list")) +
+             "'",
          "a whole number >= " + std::to_string(min));
   }
   out = static_cast<long long>(as_double);
@@ -134,7 +145,8 @@ double MapReader::number(const std::string& key, std::optional<double> fallback,
   const YAML::Node value = required(key);
   double out = 0;
   if (!value.IsScalar() || !YAML::convert<double>::decode(value, out) || !std::isfinite(out)) {
-    fail(key, "expected a number, got '" + (value.IsScalar() ? value.Scalar() : std::string("a collection")) + "'");
+    fail(key, "expected a number, got '" +
+                  (value.IsScalar() ? value.Scalar() : std::string("a collection")) + "'");
   }
   const bool too_small = min_exclusive ? out <= min : out < min;
   if (too_small) {
@@ -165,7 +177,8 @@ std::string MapReader::choice(const std::string& key, const std::vector<std::str
   const std::string text = value.IsScalar() ? value.Scalar() : "";
   if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
     const std::string guess = did_you_mean(text, choices);
-    fail(key, "unknown value '" + text + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+    fail(key,
+         "unknown value '" + text + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
          join(choices));
   }
   return text;
@@ -210,10 +223,10 @@ std::vector<std::string> MapReader::choice_list(const std::string& key,
     const std::string text = item.IsScalar() ? item.Scalar() : "";
     if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
       const std::string guess = did_you_mean(text, choices);
-      context_.fail(key_path(key) + "[" + std::to_string(i) + "]", item,
-                    "unknown value '" + text + "'" +
-                        (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-                    join(choices));
+      context_.fail(
+          key_path(key) + "[" + std::to_string(i) + "]", item,
+          "unknown value '" + text + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+          join(choices));
     }
     out.push_back(text);
   }

@@ -33,11 +33,11 @@ struct Calibration {
   std::string source;
   std::vector<GemmMeasurement> dense_fp8_gemm;
   std::vector<GroupedGemmMeasurement> grouped_fp8_gemm;  // contiguous and masked layouts
-  double attention_bf16_tflops = 0;  // compute-bound attention kernel
-  double hbm_achieved_GBps = 0;      // memory-bound kernel
-  double nvlink_achieved_GBps = 0;   // per GPU, one direction
-  double nic_line_rate_Gbps = 0;     // the NIC that the EP measurements used
-  double ib_achieved_GBps = 0;       // per GPU on that NIC, for bulk collectives
+  double attention_bf16_tflops = 0;                      // compute-bound attention kernel
+  double hbm_achieved_GBps = 0;                          // memory-bound kernel
+  double nvlink_achieved_GBps = 0;                       // per GPU, one direction
+  double nic_line_rate_Gbps = 0;                         // the NIC that the EP measurements used
+  double ib_achieved_GBps = 0;                        // per GPU on that NIC, for bulk collectives
   std::vector<EpBandwidthMeasurement> ep_all_to_all;  // DeepEP normal kernels, 4096 tokens
 };
 

@@ -68,8 +68,8 @@ ComputeCostModel::ComputeCostModel(GpuSpec gpu, Calibration calibration)
 
 double ComputeCostModel::gemm_efficiency(const GemmShape& shape) const {
   return table_efficiency(
-      calibration_.dense_fp8_gemm, [](const GemmMeasurement& r) { return r.m; }, shape.m,
-      shape.n, shape.k, measured_on_.fp8_dense_tflops);
+      calibration_.dense_fp8_gemm, [](const GemmMeasurement& r) { return r.m; }, shape.m, shape.n,
+      shape.k, measured_on_.fp8_dense_tflops);
 }
 
 double ComputeCostModel::grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k) const {
@@ -105,12 +105,11 @@ double ComputeCostModel::gemm_seconds(const GemmShape& shape, Precision precisio
                    precision);
 }
 
-double ComputeCostModel::grouped_gemm_seconds(int groups, int64_t m_per_group, int64_t n,
-                                              int64_t k, Precision precision) const {
+double ComputeCostModel::grouped_gemm_seconds(int groups, int64_t m_per_group, int64_t n, int64_t k,
+                                              Precision precision) const {
   if (groups <= 0 || m_per_group <= 0) return 0.0;
   const double flops = 2.0 * groups * double(m_per_group) * double(n) * double(k);
-  const double bytes =
-      groups * operand_bytes(double(m_per_group), double(n), double(k), precision);
+  const double bytes = groups * operand_bytes(double(m_per_group), double(n), double(k), precision);
   return gemm_time(flops, grouped_gemm_efficiency(m_per_group, n, k), bytes, precision);
 }
 

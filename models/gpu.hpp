@@ -13,9 +13,9 @@ struct GpuSpec {
   double bf16_dense_tflops = 0;  // dense tensor-core peak, no sparsity
   double fp8_dense_tflops = 0;   // 0 where the GPU has no FP8 tensor cores
   int64_t hbm_bytes = 0;
-  double hbm_GBps = 0;                 // peak HBM bandwidth
+  double hbm_GBps = 0;                    // peak HBM bandwidth
   double nvlink_unidirectional_GBps = 0;  // per GPU, each direction; 0 without NVLink
-  std::string source;                  // where the figures come from
+  std::string source;                     // where the figures come from
 };
 
 // The GPUs shipped as presets, by name (`h800`, `h100-sxm`, ...). Throws std::out_of_range.

@@ -41,7 +41,7 @@ struct ModelConfig {
   int shared_experts = 0;
   int experts_per_token = 0;
   int expert_ffn_dim = 0;
-  int expert_groups = 0;        // groups for group-limited routing (DeepSeek: one per node)
+  int expert_groups = 0;         // groups for group-limited routing (DeepSeek: one per node)
   int max_groups_per_token = 0;  // M of node-limited routing
 
   int mtp_depth = 0;  // multi-token prediction modules

@@ -9,7 +9,8 @@ int64_t attention_params(const ModelConfig& m) {
     const int64_t qk_dim = m.head_dim + m.rope_head_dim;
     int64_t q = 0;
     if (m.q_lora_rank > 0) {
-      q = h * m.q_lora_rank + m.q_lora_rank /* q_a norm */ + int64_t{m.q_lora_rank} * heads * qk_dim;
+      q = h * m.q_lora_rank + m.q_lora_rank /* q_a norm */ +
+          int64_t{m.q_lora_rank} * heads * qk_dim;
     } else {
       q = h * heads * qk_dim;
     }
@@ -29,15 +30,21 @@ static int64_t ffn_params(const ModelConfig& m, int64_t width) {
   return matrices * m.hidden * width;
 }
 
-int64_t dense_ffn_params(const ModelConfig& m) { return ffn_params(m, m.ffn_dim); }
-int64_t expert_params(const ModelConfig& m) { return ffn_params(m, m.expert_ffn_dim); }
+int64_t dense_ffn_params(const ModelConfig& m) {
+  return ffn_params(m, m.ffn_dim);
+}
+int64_t expert_params(const ModelConfig& m) {
+  return ffn_params(m, m.expert_ffn_dim);
+}
 
 int64_t router_params(const ModelConfig& m) {
   // Gate weights plus the per-expert bias of auxiliary-loss-free balancing.
   return m.is_moe() ? int64_t{m.routed_experts} * m.hidden + m.routed_experts : 0;
 }
 
-int64_t norm_params_per_layer(const ModelConfig& m) { return 2 * int64_t{m.hidden}; }
+int64_t norm_params_per_layer(const ModelConfig& m) {
+  return 2 * int64_t{m.hidden};
+}
 
 static bool is_dense_ffn_layer(const ModelConfig& m, int layer) {
   return !m.is_moe() || (layer < m.layers && layer < m.dense_layers);
@@ -76,8 +83,7 @@ ParamCounts count_params(const ModelConfig& m) {
     const int64_t all = layer_params(m, layer);
     c.total += all;
     const int64_t routed = layer_routed_expert_params(m, layer);
-    const int64_t routed_active =
-        routed == 0 ? 0 : int64_t{m.experts_per_token} * expert_params(m);
+    const int64_t routed_active = routed == 0 ? 0 : int64_t{m.experts_per_token} * expert_params(m);
     c.activated += all - routed + routed_active;
   }
   c.mtp = int64_t{m.mtp_depth} * mtp_module_params(m);
@@ -88,7 +94,9 @@ int attention_qk_dim(const ModelConfig& m) {
   return m.attention == AttentionKind::kMultiLatent ? m.head_dim + m.rope_head_dim : m.head_dim;
 }
 
-int attention_v_dim(const ModelConfig& m) { return m.v_head_dim; }
+int attention_v_dim(const ModelConfig& m) {
+  return m.v_head_dim;
+}
 
 double attention_core_forward_flops_per_token(const ModelConfig& m, int seq_len,
                                               AttentionMask mask) {

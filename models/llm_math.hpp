@@ -16,11 +16,11 @@ namespace codesim::models {
 enum class AttentionMask { kCausal, kFull };
 
 struct ParamCounts {
-  int64_t total = 0;       // main model, MTP modules excluded (DeepSeek's 671B convention)
-  int64_t activated = 0;   // per token, see above
+  int64_t total = 0;      // main model, MTP modules excluded (DeepSeek's 671B convention)
+  int64_t activated = 0;  // per token, see above
   int64_t embedding = 0;
   int64_t output_head = 0;
-  int64_t mtp = 0;         // MTP modules' own parameters (embedding and head are shared)
+  int64_t mtp = 0;  // MTP modules' own parameters (embedding and head are shared)
 };
 
 int64_t attention_params(const ModelConfig& m);
@@ -41,7 +41,8 @@ int attention_qk_dim(const ModelConfig& m);
 int attention_v_dim(const ModelConfig& m);
 
 // Forward FLOPs per token of the attention score and value matmuls in one layer.
-double attention_core_forward_flops_per_token(const ModelConfig& m, int seq_len, AttentionMask mask);
+double attention_core_forward_flops_per_token(const ModelConfig& m, int seq_len,
+                                              AttentionMask mask);
 double forward_flops_per_token(const ModelConfig& m, int seq_len, AttentionMask mask);
 double train_flops_per_token(const ModelConfig& m, int seq_len, AttentionMask mask);
 

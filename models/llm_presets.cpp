@@ -28,7 +28,8 @@ ModelConfig deepseek_v3() {
   m.expert_groups = 8;
   m.max_groups_per_token = 4;
   m.mtp_depth = 1;
-  m.source = "DeepSeek-V3 Technical Report (arXiv 2412.19437) sec 4.2; inference/configs/config_671B.json";
+  m.source =
+      "DeepSeek-V3 Technical Report (arXiv 2412.19437) sec 4.2; inference/configs/config_671B.json";
   return m;
 }
 

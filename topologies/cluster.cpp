@@ -19,10 +19,14 @@ FabricKind fabric_kind_from_name(const std::string& name) {
 
 std::string fabric_kind_name(FabricKind kind) {
   switch (kind) {
-    case FabricKind::kMultiPlaneFatTree: return "mpft";
-    case FabricKind::kMultiRailFatTree: return "mrft";
-    case FabricKind::kFatTree2: return "ft2";
-    case FabricKind::kFatTree3: return "ft3";
+    case FabricKind::kMultiPlaneFatTree:
+      return "mpft";
+    case FabricKind::kMultiRailFatTree:
+      return "mrft";
+    case FabricKind::kFatTree2:
+      return "ft2";
+    case FabricKind::kFatTree3:
+      return "ft3";
   }
   return "?";
 }

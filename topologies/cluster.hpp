@@ -15,7 +15,7 @@ enum class FabricKind {
   kFatTree3,           // ft3: three-layer fat-tree
 };
 
-const std::vector<std::string>& fabric_kind_names();  // mpft, mrft, ft2, ft3
+const std::vector<std::string>& fabric_kind_names();        // mpft, mrft, ft2, ft3
 FabricKind fabric_kind_from_name(const std::string& name);  // throws std::out_of_range
 std::string fabric_kind_name(FabricKind kind);
 

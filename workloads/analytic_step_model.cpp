@@ -71,9 +71,9 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
 
     // ZeRO-1: reduce-scatter FP32 gradients, all-gather BF16 weights, ring over the replicas.
     const RankMemory mem = rank_memory(s, stages, rank);
-    const double ib = s.cluster.nic_bytes_per_second_per_gpu() *
-                      std::min(1.0, s.calibration.ib_achieved_GBps * 8.0 /
-                                        s.calibration.nic_line_rate_Gbps);
+    const double ib =
+        s.cluster.nic_bytes_per_second_per_gpu() *
+        std::min(1.0, s.calibration.ib_achieved_GBps * 8.0 / s.calibration.nic_line_rate_Gbps);
     auto ring = [](double bytes, int replicas) {
       return replicas > 1 ? bytes * (replicas - 1) / replicas : 0.0;
     };

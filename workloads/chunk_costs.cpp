@@ -101,10 +101,10 @@ void ChunkCostModel::add_attention(ChunkCost& cost) const {
   if (plan.tp > 1) {
     // Megatron TP: one all-reduce of the layer output forward and one backward, over NVLink.
     const double bytes = 2.0 * t * h * 2.0 * (plan.tp - 1) / plan.tp;
-    const double rate = scenario_.cluster.node.nvlink_unidirectional_GBps * 1e9 *
-                        (scenario_.calibration.nvlink_achieved_GBps /
-                         models::gpu_preset(scenario_.calibration.measured_on)
-                             .nvlink_unidirectional_GBps);
+    const double rate =
+        scenario_.cluster.node.nvlink_unidirectional_GBps * 1e9 *
+        (scenario_.calibration.nvlink_achieved_GBps /
+         models::gpu_preset(scenario_.calibration.measured_on).nvlink_unidirectional_GBps);
     cost.forward.comm_s += bytes / rate;
     cost.backward_input.comm_s += bytes / rate;
   }
@@ -178,8 +178,8 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
       nearest = &row;
     }
   }
-  const double nic_scale = scenario_.cluster.nic_bytes_per_second_per_gpu() * 8.0 / 1e9 /
-                           cal.nic_line_rate_Gbps;
+  const double nic_scale =
+      scenario_.cluster.nic_bytes_per_second_per_gpu() * 8.0 / 1e9 / cal.nic_line_rate_Gbps;
   const double dispatch_ib_GBps = nearest ? nearest->dispatch_GBps * nic_scale : 0.0;
   const double combine_ib_GBps = nearest ? nearest->combine_GBps * nic_scale : 0.0;
   out.ib_GBps = dispatch_ib_GBps;

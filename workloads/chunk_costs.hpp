@@ -20,7 +20,7 @@ struct PassCost {
 
 struct ChunkCost {
   PassCost forward;
-  PassCost backward_input;   // B of zero-bubble notation, recomputation included
+  PassCost backward_input;       // B of zero-bubble notation, recomputation included
   double backward_weight_s = 0;  // W
 
   ChunkCost& operator+=(const ChunkCost& other);
@@ -31,7 +31,7 @@ struct ChunkCost {
 struct EpCommCost {
   double dispatch_s = 0;
   double combine_s = 0;
-  double ib_bytes_per_token = 0;      // dispatch + combine, per direction of the pass
+  double ib_bytes_per_token = 0;  // dispatch + combine, per direction of the pass
   double nvlink_bytes_per_token = 0;
   double ib_GBps = 0;      // achieved, per GPU
   double nvlink_GBps = 0;  // achieved, per GPU

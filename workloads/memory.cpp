@@ -44,8 +44,7 @@ std::vector<MemoryItem> layer_activation_items(const TrainingScenario& s, bool m
   if (moe_layer) {
     add("router scores (FP32)", 4.0 * m.routed_experts);
     const double copies = m.experts_per_token;
-    add("dispatched token copies (expert inputs)",
-        copies * (fp8 ? h + h / 128 * 4 : 2 * h));
+    add("dispatched token copies (expert inputs)", copies * (fp8 ? h + h / 128 * 4 : 2 * h));
     ffn_items("routed experts'", copies, m.expert_ffn_dim);
     ffn_items("shared experts'", m.shared_experts, m.expert_ffn_dim);
   } else {
@@ -87,8 +86,7 @@ RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stag
     };
     for (int l = st.first_layer; l < st.first_layer + st.layers; ++l) add_layer(l);
     for (int i = 0; i < st.mtp_modules; ++i) {
-      dense += double(models::mtp_module_params(m) -
-                      models::layer_params(m, m.layers)) / plan.tp;
+      dense += double(models::mtp_module_params(m) - models::layer_params(m, m.layers)) / plan.tp;
       add_layer(m.layers);
       act_per_token += 4.0 * m.hidden;  // MTP's two normalised inputs
     }
@@ -103,9 +101,8 @@ RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stag
   const bool zero = plan.zero_stage >= 1;
   r.optimizer_bytes = kOptimizerBytes * (r.dense_params / (zero ? s.dp() : 1) +
                                          r.expert_params / (zero ? s.expert_dp() : 1));
-  r.activations_bytes =
-      activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches()) *
-      largest_stage_activation;
+  r.activations_bytes = activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches()) *
+                        largest_stage_activation;
   r.reserved_bytes = kReservedBytes;
   return r;
 }

@@ -35,9 +35,9 @@ struct RankMemory {
   }
 };
 
-constexpr double kWeightBytes = 2;      // BF16 working copy
-constexpr double kGradientBytes = 4;    // FP32
-constexpr double kOptimizerBytes = 8;   // FP32 master + two BF16 moments
+constexpr double kWeightBytes = 2;                  // BF16 working copy
+constexpr double kGradientBytes = 4;                // FP32
+constexpr double kOptimizerBytes = 8;               // FP32 master + two BF16 moments
 constexpr double kReservedBytes = 2.0 * (1 << 30);  // assumed, not measured
 
 RankMemory rank_memory(const TrainingScenario& scenario, const std::vector<Stage>& stages,

@@ -15,7 +15,8 @@ EpCopiesPerToken expected_copies_per_token(const EpTrafficShape& s) {
   EpCopiesPerToken out;
   const int nodes = std::max(1, s.ep / s.gpus_per_node);
   const int gpus_in_node = std::min(s.ep, s.gpus_per_node);
-  const int chosen_nodes = s.max_nodes_per_token > 0 ? std::min(s.max_nodes_per_token, nodes) : nodes;
+  const int chosen_nodes =
+      s.max_nodes_per_token > 0 ? std::min(s.max_nodes_per_token, nodes) : nodes;
   const int experts_per_gpu = s.experts / s.ep;
   const int experts_per_node = experts_per_gpu * gpus_in_node;
   const int pool = experts_per_node * chosen_nodes;  // experts the token may pick from
@@ -33,7 +34,11 @@ EpCopiesPerToken expected_copies_per_token(const EpTrafficShape& s) {
   return out;
 }
 
-double dispatch_bytes_per_copy_fp8(int hidden) { return hidden + (hidden / 128) * 4.0; }
-double combine_bytes_per_copy_bf16(int hidden) { return 2.0 * hidden; }
+double dispatch_bytes_per_copy_fp8(int hidden) {
+  return hidden + (hidden / 128) * 4.0;
+}
+double combine_bytes_per_copy_bf16(int hidden) {
+  return 2.0 * hidden;
+}
 
 }  // namespace codesim::workloads

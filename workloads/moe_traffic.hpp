@@ -14,9 +14,9 @@ struct EpTrafficShape {
 };
 
 struct EpCopiesPerToken {
-  double nodes = 0;         // distinct nodes receiving the token
-  double remote_nodes = 0;  // ... other than the sender's: one IB copy each
-  double gpus = 0;          // distinct GPUs receiving the token
+  double nodes = 0;          // distinct nodes receiving the token
+  double remote_nodes = 0;   // ... other than the sender's: one IB copy each
+  double gpus = 0;           // distinct GPUs receiving the token
   double nvlink_copies = 0;  // intra-node copies: forwarded from the landing GPU, or local
 };
 

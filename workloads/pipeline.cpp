@@ -16,9 +16,12 @@ int stage_count(Schedule schedule, int pp) {
 
 std::vector<int> stages_of_rank(Schedule schedule, int pp, int rank) {
   switch (schedule) {
-    case Schedule::kDualPipe: return {rank, pp - 1 - rank};
-    case Schedule::kDualPipeV: return {rank, 2 * pp - 1 - rank};
-    default: return {rank};
+    case Schedule::kDualPipe:
+      return {rank, pp - 1 - rank};
+    case Schedule::kDualPipeV:
+      return {rank, 2 * pp - 1 - rank};
+    default:
+      return {rank};
   }
 }
 
@@ -54,12 +57,12 @@ std::vector<Stage> split_stages(const models::ModelConfig& model, int stages,
   } else {
     const int slots = pipeline_slots(model);
     if (slots % stages != 0) {
-      throw std::invalid_argument(
-          std::to_string(stages) + " pipeline stages do not divide the " + std::to_string(slots) +
-          " pipeline slots of " + model.name + " (embedding + " + std::to_string(model.layers) +
-          " layers + " + std::to_string(model.mtp_depth) +
-          " MTP + output head); valid stage counts: " + divisors_of(slots) +
-          ", or list plan.stage_layers");
+      throw std::invalid_argument(std::to_string(stages) + " pipeline stages do not divide the " +
+                                  std::to_string(slots) + " pipeline slots of " + model.name +
+                                  " (embedding + " + std::to_string(model.layers) + " layers + " +
+                                  std::to_string(model.mtp_depth) +
+                                  " MTP + output head); valid stage counts: " + divisors_of(slots) +
+                                  ", or list plan.stage_layers");
     }
     const int per_stage = slots / stages;
     int layer = 0;
@@ -83,21 +86,29 @@ std::vector<Stage> split_stages(const models::ModelConfig& model, int stages,
 
 double bubble_seconds(Schedule schedule, int pp, const ChunkTimes& c) {
   switch (schedule) {
-    case Schedule::k1F1B: return (pp - 1) * (c.f + c.b);
-    case Schedule::kZeroBubble1P: return (pp - 1) * (c.f + c.b - 2 * c.w);
-    case Schedule::kDualPipe: return (pp / 2 - 1) * (c.fb + c.b - 3 * c.w);
+    case Schedule::k1F1B:
+      return (pp - 1) * (c.f + c.b);
+    case Schedule::kZeroBubble1P:
+      return (pp - 1) * (c.f + c.b - 2 * c.w);
+    case Schedule::kDualPipe:
+      return (pp / 2 - 1) * (c.fb + c.b - 3 * c.w);
     // DualPipeV's PP in the table counts stages, two per rank: PP/2 - 1 = pp - 1.
-    case Schedule::kDualPipeV: return (pp - 1) * (c.fb + c.b - 3 * c.w);
+    case Schedule::kDualPipeV:
+      return (pp - 1) * (c.fb + c.b - 3 * c.w);
   }
   return 0;
 }
 
 std::string bubble_formula(Schedule schedule) {
   switch (schedule) {
-    case Schedule::k1F1B: return "(PP-1)(F+B)";
-    case Schedule::kZeroBubble1P: return "(PP-1)(F+B-2W)";
-    case Schedule::kDualPipe: return "(PP/2-1)(F&B+B-3W)";
-    case Schedule::kDualPipeV: return "(PP/2-1)(F&B+B-3W), PP = 2 x ranks";
+    case Schedule::k1F1B:
+      return "(PP-1)(F+B)";
+    case Schedule::kZeroBubble1P:
+      return "(PP-1)(F+B-2W)";
+    case Schedule::kDualPipe:
+      return "(PP/2-1)(F&B+B-3W)";
+    case Schedule::kDualPipeV:
+      return "(PP/2-1)(F&B+B-3W), PP = 2 x ranks";
   }
   return "?";
 }

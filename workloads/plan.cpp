@@ -19,10 +19,14 @@ Schedule schedule_from_name(const std::string& name) {
 
 std::string schedule_name(Schedule schedule) {
   switch (schedule) {
-    case Schedule::k1F1B: return "1f1b";
-    case Schedule::kZeroBubble1P: return "zb1p";
-    case Schedule::kDualPipe: return "dualpipe";
-    case Schedule::kDualPipeV: return "dualpipev";
+    case Schedule::k1F1B:
+      return "1f1b";
+    case Schedule::kZeroBubble1P:
+      return "zb1p";
+    case Schedule::kDualPipe:
+      return "dualpipe";
+    case Schedule::kDualPipeV:
+      return "dualpipev";
   }
   return "?";
 }

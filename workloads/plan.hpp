@@ -10,7 +10,7 @@ namespace codesim::workloads {
 
 enum class Schedule { k1F1B, kZeroBubble1P, kDualPipe, kDualPipeV };
 
-const std::vector<std::string>& schedule_names();  // 1f1b, zb1p, dualpipe, dualpipev
+const std::vector<std::string>& schedule_names();      // 1f1b, zb1p, dualpipe, dualpipev
 Schedule schedule_from_name(const std::string& name);  // throws std::out_of_range
 std::string schedule_name(Schedule schedule);
 
@@ -35,8 +35,8 @@ struct TrainingPlan {
   int micro_batch_sequences = 1;
   BatchRamp ramp;
   double tokens_total = 0;
-  int comm_sms = 0;              // SMs reserved for communication kernels
-  int max_nodes_per_token = 0;   // node-limited routing M; 0: the model's default
+  int comm_sms = 0;             // SMs reserved for communication kernels
+  int max_nodes_per_token = 0;  // node-limited routing M; 0: the model's default
   models::Precision gemm_precision = models::Precision::kFp8;
   Recompute recompute;
   std::vector<int> stage_layers;  // explicit layers per pipeline stage; empty: balanced slots

@@ -27,7 +27,8 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
   TrainingEstimate e;
   const int seq = s.plan.sequence_length;
   e.params = models::count_params(s.model);
-  e.train_flops_per_token = models::train_flops_per_token(s.model, seq, models::AttentionMask::kCausal);
+  e.train_flops_per_token =
+      models::train_flops_per_token(s.model, seq, models::AttentionMask::kCausal);
   e.train_flops_per_token_noncausal =
       models::train_flops_per_token(s.model, seq, models::AttentionMask::kFull);
   e.kv_cache_bytes_per_token = models::kv_cache_bytes_per_token(s.model);

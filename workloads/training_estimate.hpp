@@ -15,9 +15,9 @@ struct TrainingEstimate {
   StepResult step;  // at the full global batch
   double tokens_per_step = 0;
   double tokens_per_day = 0;
-  double tflops_per_gpu = 0;           // causal attention FLOPs
+  double tflops_per_gpu = 0;  // causal attention FLOPs
   double tflops_per_gpu_noncausal = 0;
-  double mfu = 0;                      // against BF16 dense peak, causal
+  double mfu = 0;  // against BF16 dense peak, causal
   double mfu_noncausal = 0;
   double gpu_hours_per_trillion_tokens = 0;  // at the full batch
   double gpu_hours_total = 0;                // the token budget, ramp included
@@ -25,9 +25,9 @@ struct TrainingEstimate {
   double cost_usd = 0;
   RankMemory memory;  // the rank that needs the most
   models::ParamCounts params;
-  double train_flops_per_token = 0;           // causal
+  double train_flops_per_token = 0;  // causal
   double train_flops_per_token_noncausal = 0;
-  long long kv_cache_bytes_per_token = 0;     // BF16
+  long long kv_cache_bytes_per_token = 0;  // BF16
   std::vector<std::string> assumptions;
 };
 

@@ -20,23 +20,23 @@ using codesim::testing::scratch_dir;
 
 // A valid scenario; each case replaces one line (1-based) or adds --set options.
 const std::vector<std::string> kBase = {
-    "name: bad-input-test",                                     // 1
-    "cluster:",                                                 // 2
-    "  gpu: h800",                                              // 3
-    "  nodes: 256",                                             // 4
+    "name: bad-input-test",                                       // 1
+    "cluster:",                                                   // 2
+    "  gpu: h800",                                                // 3
+    "  nodes: 256",                                               // 4
     "  node: {gpus: 8, nvlink: 200GBps, nics: 8, nic: 400Gbps}",  // 5
-    "  topology: {kind: mpft, planes: 8}",                      // 6
-    "model: deepseek-v3",                                       // 7
-    "plan:",                                                    // 8
-    "  pp: 16",                                                 // 9
-    "  ep: 64",                                                 // 10
-    "  schedule: dualpipe",                                     // 11
-    "  sequence_length: 4096",                                  // 12
-    "  global_batch: 15360",                                    // 13
-    "  tokens: 14.8e12",                                        // 14
-    "  comm_sms: 20",                                           // 15
-    "  precision: fp8",                                         // 16
-    "  recompute: [rmsnorm, mla_up_projection]",                // 17
+    "  topology: {kind: mpft, planes: 8}",                        // 6
+    "model: deepseek-v3",                                         // 7
+    "plan:",                                                      // 8
+    "  pp: 16",                                                   // 9
+    "  ep: 64",                                                   // 10
+    "  schedule: dualpipe",                                       // 11
+    "  sequence_length: 4096",                                    // 12
+    "  global_batch: 15360",                                      // 13
+    "  tokens: 14.8e12",                                          // 14
+    "  comm_sms: 20",                                             // 15
+    "  precision: fp8",                                           // 16
+    "  recompute: [rmsnorm, mla_up_projection]",                  // 17
 };
 
 struct BadInput {
@@ -49,7 +49,9 @@ struct BadInput {
   std::string says;      // a phrase the message must contain
 };
 
-std::ostream& operator<<(std::ostream& os, const BadInput& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const BadInput& c) {
+  return os << c.name;
+}
 
 class BadInputTest : public ::testing::TestWithParam<BadInput> {};
 
@@ -68,9 +70,8 @@ TEST_P(BadInputTest, ExitsTwoWithAMessageNamingWhereAndNoOutput) {
     }
   }
   const auto json = dir / "out.json";
-  const auto r = run_codesim("train '" + scenario.string() + "' " + c.sets + " --json '" +
-                                 json.string() + "'",
-                             dir);
+  const auto r = run_codesim(
+      "train '" + scenario.string() + "' " + c.sets + " --json '" + json.string() + "'", dir);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_FALSE(std::filesystem::exists(json)) << "a failed run must not write its output";
   EXPECT_TRUE(r.out.empty()) << r.out;
@@ -93,13 +94,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"unknown_key_with_suggestion", 9, "  ppp: 16", "", "9:", "plan.ppp",
                  "did you mean 'pp'?"},
         BadInput{"unknown_top_level_key", 1, "nmae: x", "", "1:", "nmae", "did you mean 'name'?"},
-        BadInput{"bandwidth_without_unit", 5, "  node: {gpus: 8, nvlink: 200, nics: 8}", "", "5:",
-                 "cluster.node.nvlink", "not a bandwidth"},
-        BadInput{"size_where_bandwidth_belongs", 5, "  node: {gpus: 8, nic: 80GiB}", "", "5:",
-                 "cluster.node.nic", "400Gbps"},
+        BadInput{"bandwidth_without_unit", 5, "  node: {gpus: 8, nvlink: 200, nics: 8}", "",
+                 "5:", "cluster.node.nvlink", "not a bandwidth"},
+        BadInput{"size_where_bandwidth_belongs", 5, "  node: {gpus: 8, nic: 80GiB}", "",
+                 "5:", "cluster.node.nic", "400Gbps"},
         BadInput{"negative_node_count", 4, "  nodes: -4", "", "4:", "cluster.nodes", ">= 1"},
-        BadInput{"zero_sequence_length", 12, "  sequence_length: 0", "", "12:",
-                 "plan.sequence_length", ">= 1"},
+        BadInput{"zero_sequence_length", 12, "  sequence_length: 0", "",
+                 "12:", "plan.sequence_length", ">= 1"},
         BadInput{"fractional_pp", 9, "  pp: 1.5", "", "9:", "plan.pp", "expected an integer"},
         BadInput{"pp_not_dividing_gpus", 9, "  pp: 12", "", "9:", "plan.pp", "does not divide"},
         BadInput{"pp_not_dividing_gpus_from_set", 0, "", "--set plan.pp=3", "--set plan.pp=3",
@@ -114,34 +115,37 @@ INSTANTIATE_TEST_SUITE_P(
                  "did you mean 'dualpipe'?"},
         BadInput{"batch_not_divisible", 13, "  global_batch: 15000", "", "13:", "plan.global_batch",
                  "multiple of dp x micro_batch = 128"},
-        BadInput{"too_few_micro_batches_for_dualpipe", 13, "  global_batch: 2048", "", "13:",
-                 "plan.global_batch", ">= 2*pp = 32"},
+        BadInput{"too_few_micro_batches_for_dualpipe", 13, "  global_batch: 2048", "",
+                 "13:", "plan.global_batch", ">= 2*pp = 32"},
         BadInput{"does_not_fit_in_memory", 12, "  sequence_length: 16384", "", "8:", "plan",
                  "does not fit in GPU memory"},
         BadInput{"all_sms_for_communication", 15, "  comm_sms: 132", "", "15:", "plan.comm_sms",
                  "leave none"},
         BadInput{"missing_required_key", 14, "", "", "8:", "plan.tokens", "missing required key"},
-        BadInput{"unknown_recompute_item", 17, "  recompute: [rmsnorm, everything]", "", "17:",
-                 "plan.recompute[1]", "unknown value 'everything'"},
-        BadInput{"fp8_on_a_gpu_without_it", 3, "  gpu: a100-sxm-80gb", "", "16:",
-                 "plan.precision", "no FP8 tensor cores"},
+        BadInput{"unknown_recompute_item", 17, "  recompute: [rmsnorm, everything]", "",
+                 "17:", "plan.recompute[1]", "unknown value 'everything'"},
+        BadInput{"fp8_on_a_gpu_without_it", 3, "  gpu: a100-sxm-80gb", "", "16:", "plan.precision",
+                 "no FP8 tensor cores"},
         BadInput{"set_without_value", 0, "", "--set plan.pp", "--set plan.pp", "",
                  "expected --set dotted.key=value"},
         BadInput{"set_of_unknown_key", 0, "", "--set plan.ppp=4", "--set plan.ppp=4", "plan.ppp",
                  "did you mean 'pp'?"},
         BadInput{"m_beyond_the_ep_group", 0, "", "--set plan.max_nodes_per_token=9",
-                 "--set plan.max_nodes_per_token=9", "plan.max_nodes_per_token", "exceeds the 8 nodes"}),
+                 "--set plan.max_nodes_per_token=9", "plan.max_nodes_per_token",
+                 "exceeds the 8 nodes"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
 
 TEST(BadInputFiles, MissingAndEmptyFiles) {
   const auto dir = scratch_dir("bad-files");
   const auto json = dir / "out.json";
-  auto missing = run_codesim("train '" + (dir / "nope.yaml").string() + "' --json '" + json.string() + "'", dir);
+  auto missing = run_codesim(
+      "train '" + (dir / "nope.yaml").string() + "' --json '" + json.string() + "'", dir);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("nope.yaml"), std::string::npos) << missing.err;
   EXPECT_NE(missing.err.find("no such file"), std::string::npos) << missing.err;
   std::ofstream(dir / "empty.yaml").close();
-  auto empty = run_codesim("train '" + (dir / "empty.yaml").string() + "' --json '" + json.string() + "'", dir);
+  auto empty = run_codesim(
+      "train '" + (dir / "empty.yaml").string() + "' --json '" + json.string() + "'", dir);
   EXPECT_EQ(empty.exit_code, 2);
   EXPECT_NE(empty.err.find("empty.yaml"), std::string::npos) << empty.err;
   EXPECT_NE(empty.err.find("empty"), std::string::npos) << empty.err;

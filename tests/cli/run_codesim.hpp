@@ -1,12 +1,12 @@
 #pragma once
 // Runs the codesim binary the way a user does, for end-to-end tests of the command line.
 
+#include <sys/wait.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace codesim::testing {
 

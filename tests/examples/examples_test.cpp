@@ -45,16 +45,16 @@ class ExampleTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ExampleTest, RunsAndWritesTheContractKeys) {
   const auto dir = scratch_dir("example-" + GetParam());
   const auto json_path = dir / "out.json";
-  const auto r = run_codesim("train '" + example_path(GetParam()) + "' --json '" +
-                                 json_path.string() + "' --explain",
-                             dir);
+  const auto r = run_codesim(
+      "train '" + example_path(GetParam()) + "' --json '" + json_path.string() + "' --explain",
+      dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("GPU-hours"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("assumptions:"), std::string::npos) << r.out;
   const auto j = nlohmann::json::parse(read_text(json_path));
-  for (const char* key : {"step_time_s", "tokens_per_step", "tokens_per_day", "tflops_per_gpu",
-                          "mfu", "gpu_hours_per_trillion_tokens", "gpu_hours_total", "cost_usd",
-                          "memory_per_gpu_gib"}) {
+  for (const char* key :
+       {"step_time_s", "tokens_per_step", "tokens_per_day", "tflops_per_gpu", "mfu",
+        "gpu_hours_per_trillion_tokens", "gpu_hours_total", "cost_usd", "memory_per_gpu_gib"}) {
     expect_positive(j, key);
   }
   EXPECT_LT(j["mfu"].get<double>(), 1.0);
@@ -65,8 +65,8 @@ TEST_P(ExampleTest, RunsAndWritesTheContractKeys) {
     parts += value.get<double>();
   }
   EXPECT_NEAR(parts, j["step_time_s"].get<double>(), 1e-9 * parts);
-  for (const char* key : {"params_total", "params_activated", "train_flops_per_token",
-                          "kv_cache_bytes_per_token"}) {
+  for (const char* key :
+       {"params_total", "params_activated", "train_flops_per_token", "kv_cache_bytes_per_token"}) {
     expect_positive(j["model"], key);
   }
   ASSERT_TRUE(j["network"].is_object());
@@ -80,8 +80,9 @@ TEST_P(ExampleTest, RunsAndWritesTheContractKeys) {
 INSTANTIATE_TEST_SUITE_P(Examples, ExampleTest, ::testing::ValuesIn(example_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
-                           std::replace_if(name.begin(), name.end(),
-                                           [](char c) { return !std::isalnum(c); }, '_');
+                           std::replace_if(
+                               name.begin(), name.end(), [](char c) { return !std::isalnum(c); },
+                               '_');
                            return name;
                          });
 
@@ -108,8 +109,10 @@ TEST(DefaultScenario, SetOverridesAnyKey) {
   const auto changed = dir / "changed.json";
   const std::string scenario = "train '" + example_path("deepseek-v3-h800-2048") + "'";
   ASSERT_EQ(run_codesim(scenario + " --json '" + base.string() + "'", dir).exit_code, 0);
-  const auto r = run_codesim(scenario + " --set plan.pp=32 --set plan.comm_sms=32 --set "
-                                        "cluster.node.nic=200Gbps --json '" + changed.string() + "'",
+  const auto r = run_codesim(scenario +
+                                 " --set plan.pp=32 --set plan.comm_sms=32 --set "
+                                 "cluster.node.nic=200Gbps --json '" +
+                                 changed.string() + "'",
                              dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto a = nlohmann::json::parse(read_text(base));

@@ -34,7 +34,8 @@ TEST(ComputeCost, DefaultCalibrationCarriesThePublishedTables) {
   const auto flashmla = published()["calibration_h800"]["flashmla_decode"];
   EXPECT_EQ(cal.attention_bf16_tflops, flashmla["compute_bound_tflops"].as<double>());
   EXPECT_EQ(cal.hbm_achieved_GBps, flashmla["memory_bound_gbps"].as<double>());
-  EXPECT_EQ(cal.nvlink_achieved_GBps, published()["calibration_h800"]["nvlink_achieved_gbps"].as<double>());
+  EXPECT_EQ(cal.nvlink_achieved_GBps,
+            published()["calibration_h800"]["nvlink_achieved_gbps"].as<double>());
 }
 
 TEST(ComputeCost, MeasuredShapesReproduceTheirMeasurement) {

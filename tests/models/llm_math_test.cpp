@@ -56,9 +56,9 @@ TEST(LlmMath, NonCausalAttentionCountsEveryKey) {
   const auto& v3 = model_preset("deepseek-v3");
   const double causal = train_flops_per_token(v3, 4096, AttentionMask::kCausal);
   const double full = train_flops_per_token(v3, 4096, AttentionMask::kFull);
-  const double reference =
-      published()["expected_model_math"]["training_gflops_per_token_seq4096_noncausal"]["deepseek-v3"]
-          .as<double>();
+  const double reference = published()["expected_model_math"]
+                                      ["training_gflops_per_token_seq4096_noncausal"]["deepseek-v3"]
+                                          .as<double>();
   EXPECT_LT(relative_error(full / 1e9, reference), 0.01);
   // The difference is exactly the causal half of the attention matmuls, three passes, 61 layers.
   const double per_layer = attention_core_forward_flops_per_token(v3, 4096, AttentionMask::kCausal);
