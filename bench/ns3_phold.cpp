@@ -15,7 +15,9 @@ void on_event(PholdState* s, std::uint32_t lp) {
 
 }  // namespace
 
-void ns3_init() { ns3::Time::SetResolution(ns3::Time::PS); }
+void ns3_init() {
+  ns3::Time::SetResolution(ns3::Time::PS);
+}
 
 void ns3_setup(const char* scheduler_type, PholdState& state, const Draws& draws,
                std::uint32_t n_lp, std::uint32_t per_lp) {
@@ -31,8 +33,12 @@ void ns3_setup(const char* scheduler_type, PholdState& state, const Draws& draws
   }
 }
 
-void ns3_run() { ns3::Simulator::Run(); }
+void ns3_run() {
+  ns3::Simulator::Run();
+}
 
-void ns3_teardown() { ns3::Simulator::Destroy(); }
+void ns3_teardown() {
+  ns3::Simulator::Destroy();
+}
 
 }  // namespace codesim::bench

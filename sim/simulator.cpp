@@ -5,21 +5,34 @@
 namespace codesim::sim {
 
 Simulator::~Simulator() {
-  queue_.for_each_pending([](const Event& e) {
-    if (e.fn == &call_owned) delete static_cast<detail::OwnedCallable*>(e.ctx);
-  });
+  for (const auto& entry : owned_) delete entry.second;
 }
 
 bool Simulator::cancel(EventId id) {
-  Event cancelled;
-  if (!queue_.cancel(id, &cancelled)) return false;
-  if (cancelled.fn == &call_owned) delete static_cast<detail::OwnedCallable*>(cancelled.ctx);
+  if (!queue_.cancel(id)) return false;
+  if (!owned_.empty()) [[unlikely]] {
+    const auto it = owned_.find(id.value());
+    if (it != owned_.end()) {
+      delete it->second;
+      owned_.erase(it);
+    }
+  }
   return true;
+}
+
+EventId Simulator::schedule_owned(Time time, std::unique_ptr<detail::OwnedCallable> callable,
+                                  int priority) {
+  owned_.reserve(owned_.size() + 1);  // so that the emplace below cannot throw
+  const EventId id = queue_.schedule(time, priority, &call_owned, callable.get(), 0);
+  callable->id = id;
+  owned_.emplace(id.value(), callable.release());
+  return id;
 }
 
 void Simulator::call_owned(Simulator& sim, void* ctx, std::uint64_t /*payload*/) {
   // Owned by the event: destroyed after the call, also when the call throws.
   const std::unique_ptr<detail::OwnedCallable> callable(static_cast<detail::OwnedCallable*>(ctx));
+  sim.owned_.erase(callable->id.value());
   callable->invoke(sim);
 }
 

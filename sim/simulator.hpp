@@ -25,6 +25,7 @@
 #include <memory>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include "sim/event_queue.hpp"
@@ -46,6 +47,7 @@ namespace detail {
 struct OwnedCallable {
   virtual ~OwnedCallable() = default;
   virtual void invoke(Simulator& sim) = 0;
+  EventId id;
 };
 }  // namespace detail
 
@@ -111,10 +113,8 @@ class Simulator {
   template <SimCallable F>
   EventId schedule_at(Time time, F&& f, int priority = Priority::kDefault) {
     if (time < now_) throw_past(time);
-    auto holder = std::make_unique<Holder<std::decay_t<F>>>(std::forward<F>(f));
-    const EventId id = queue_.schedule(time, priority, &call_owned, holder.get(), 0);
-    holder.release();
-    return id;
+    return schedule_owned(time, std::make_unique<Holder<std::decay_t<F>>>(std::forward<F>(f)),
+                          priority);
   }
   template <SimCallable F>
   EventId schedule_in(Time delay, F&& f, int priority = Priority::kDefault) {
@@ -168,11 +168,14 @@ class Simulator {
     static_cast<EventHandler*>(ctx)->on_event(sim, payload);
   }
   static void call_owned(Simulator& sim, void* ctx, std::uint64_t payload);
+  EventId schedule_owned(Time time, std::unique_ptr<detail::OwnedCallable> callable, int priority);
 
   [[noreturn]] void throw_past(Time time) const;
   void run_loop(Time limit);
 
   EventQueue queue_;
+  // Form-4 callables of pending events, by EventId value, so cancel() can destroy them.
+  std::unordered_map<std::uint64_t, detail::OwnedCallable*> owned_;
   Time now_;
   std::uint64_t events_processed_ = 0;
   bool stop_requested_ = false;

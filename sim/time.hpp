@@ -91,11 +91,21 @@ class Time {
 
 // Unit constructors. Each is exact; the larger units throw std::overflow_error when the count of
 // picoseconds does not fit in int64.
-constexpr Time picoseconds(std::int64_t ps) noexcept { return Time::from_ps(ps); }
-constexpr Time nanoseconds(std::int64_t ns) { return picoseconds(1'000) * ns; }
-constexpr Time microseconds(std::int64_t us) { return picoseconds(1'000'000) * us; }
-constexpr Time milliseconds(std::int64_t ms) { return picoseconds(1'000'000'000) * ms; }
-constexpr Time seconds(std::int64_t s) { return picoseconds(kPicosecondsPerSecond) * s; }
+constexpr Time picoseconds(std::int64_t ps) noexcept {
+  return Time::from_ps(ps);
+}
+constexpr Time nanoseconds(std::int64_t ns) {
+  return picoseconds(1'000) * ns;
+}
+constexpr Time microseconds(std::int64_t us) {
+  return picoseconds(1'000'000) * us;
+}
+constexpr Time milliseconds(std::int64_t ms) {
+  return picoseconds(1'000'000'000) * ms;
+}
+constexpr Time seconds(std::int64_t s) {
+  return picoseconds(kPicosecondsPerSecond) * s;
+}
 
 // The single conversion from floating point: `s` seconds, rounded UP to the next whole picosecond.
 //
@@ -110,8 +120,8 @@ constexpr Time seconds(std::int64_t s) { return picoseconds(kPicosecondsPerSecon
 // A product within 4 ulp (relative) of a whole number is therefore taken to be that number; every
 // other value is rounded up. Zero maps to zero; any positive input maps to at least 1 ps.
 //
-// Throws std::domain_error for NaN, negative values, infinity and values whose picosecond count does
-// not fit in int64 (-0.0 is zero, not negative).
+// Throws std::domain_error for NaN, negative values, infinity and values whose picosecond count
+// does not fit in int64 (-0.0 is zero, not negative).
 inline Time from_seconds_ceil(double s) {
   if (std::isnan(s)) throw std::domain_error("codesim::sim::from_seconds_ceil: NaN");
   if (s < 0.0) throw std::domain_error("codesim::sim::from_seconds_ceil: negative duration");

@@ -67,7 +67,8 @@ TEST(SimulatorTest, HandlersScheduleAtNowRunAfterEarlierScheduledSameKey) {
     order.push_back(1);
     s.schedule_in(Time::zero(), [&] { order.push_back(3); });
     // Lower priority value at the same instant still runs in this instant, before kDefault ones.
-    s.schedule_in(Time::zero(), [&] { order.push_back(0); }, Priority::kControl);
+    s.schedule_in(
+        Time::zero(), [&] { order.push_back(0); }, Priority::kControl);
   });
   sim.schedule_at(nanoseconds(1), [&] { order.push_back(2); });
   sim.run();
@@ -90,7 +91,62 @@ TEST(SimulatorTest, SchedulingInThePastThrows) {
   EXPECT_THROW(sim.schedule_at(nanoseconds(5), &Recorder::on, &r), std::logic_error);
   EXPECT_THROW(sim.schedule_at(nanoseconds(20), nullptr, &r), std::invalid_argument);
   EXPECT_THROW(sim.schedule_in(Time::max(), &Recorder::on, &r), std::overflow_error);
+  EXPECT_THROW(sim.schedule_in(nanoseconds(1), &Recorder::on, &r, 0, Priority::kMax + 1),
+               std::out_of_range);
+  EXPECT_THROW(sim.schedule_in(
+                   nanoseconds(1), [] {}, Priority::kMin - 1),
+               std::out_of_range);
   EXPECT_EQ(sim.pending(), 0u);
+}
+
+TEST(SimulatorTest, NextEventTimeSkipsCancelledEvents) {
+  Simulator sim;
+  Recorder r;
+  EXPECT_EQ(sim.next_event_time(), Time::max());
+  const EventId a = sim.schedule_at(nanoseconds(5), &Recorder::on, &r, 5);
+  sim.schedule_at(nanoseconds(9), &Recorder::on, &r, 9);
+  EXPECT_EQ(sim.next_event_time(), nanoseconds(5));
+  EXPECT_TRUE(sim.cancel(a));
+  EXPECT_EQ(sim.next_event_time(), nanoseconds(9));
+  EXPECT_EQ(sim.now(), Time::zero());
+  // Cancelling the only remaining event, then scheduling before its time, still works.
+  sim.schedule_at(nanoseconds(20), [&](Simulator& s) {
+    const EventId late = s.schedule_in(nanoseconds(100), &Recorder::on, &r, 120);
+    EXPECT_TRUE(s.cancel(late));
+    s.schedule_in(nanoseconds(50), &Recorder::on, &r, 70);
+  });
+  sim.run();
+  EXPECT_EQ(r.payloads(), (std::vector<std::uint64_t>{9, 70}));
+  EXPECT_EQ(sim.now(), nanoseconds(70));
+  sim.schedule_in(nanoseconds(1), &Recorder::on, &r, 71);
+  sim.run();
+  EXPECT_EQ(r.payloads(), (std::vector<std::uint64_t>{9, 70, 71}));
+}
+
+TEST(SimulatorTest, ManyEventsAtOneInstant) {
+  Simulator sim;
+  Recorder r;
+  std::vector<EventId> ids;
+  for (std::uint64_t i = 0; i < 3000; ++i) {
+    ids.push_back(
+        sim.schedule_at(microseconds(1), &Recorder::on, &r, i, static_cast<int>(i % 3) - 1));
+  }
+  // At the same instant, after every priority -1 and 0 event (it is scheduled after them), cancel
+  // every 5th event: only those of priority +1 are still pending.
+  sim.schedule_at(microseconds(1), [&](Simulator& s) {
+    EXPECT_EQ(r.calls.size(), 2000u);
+    for (std::size_t i = 0; i < ids.size(); i += 5) EXPECT_EQ(s.cancel(ids[i]), i % 3 == 2) << i;
+  });
+  sim.run();
+  std::vector<std::uint64_t> expected;
+  for (int prio = -1; prio <= 1; ++prio) {
+    for (std::uint64_t i = 0; i < 3000; ++i) {
+      if (static_cast<int>(i % 3) - 1 != prio) continue;
+      if (prio == 1 && i % 5 == 0) continue;
+      expected.push_back(i);
+    }
+  }
+  EXPECT_EQ(r.payloads(), expected);
 }
 
 TEST(SimulatorTest, CancelBeforeRun) {

@@ -1,0 +1,85 @@
+#pragma once
+// Weighted max-min fair sharing of capacities among variables: the bandwidth solver of the flow
+// network, in the manner of SimGrid's lmm::System, and knowing nothing of topology.
+//
+// A constraint has a capacity (a link's bytes per second). A variable (a flow) has a weight,
+// an optional bound, and uses constraints with coefficients (1 for a link crossed once).
+// Progressive filling: every unfixed variable runs at weight * t; t rises until a constraint
+// saturates (sum of coefficient * value == capacity) or a variable reaches its bound; those
+// variables are fixed, and t rises on for the rest. Levels only rise as variables are fixed, so
+// the next saturation is the smallest entry of a heap with lazily refreshed keys.
+//
+// Solving is incremental: only the connected components (variables linked through shared
+// constraints) that a change touched since the last solve are recomputed.
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace codesim::sim {
+
+class MaxMinSystem {
+ public:
+  using ConstraintId = std::uint32_t;
+  using VariableId = std::uint32_t;
+  static constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+
+  ConstraintId add_constraint(double capacity);
+  void set_capacity(ConstraintId constraint, double capacity);
+  double capacity(ConstraintId constraint) const { return constraints_[constraint].capacity; }
+
+  // A variable of `weight` > 0 whose value may not exceed `bound`. Ids of removed variables are
+  // reused.
+  VariableId add_variable(double weight = 1.0, double bound = kUnbounded);
+  // The variable uses `constraint` `coefficient` times (adds up if called again).
+  void expand(ConstraintId constraint, VariableId variable, double coefficient = 1.0);
+  void remove_variable(VariableId variable);
+  void set_bound(VariableId variable, double bound);
+
+  // Recomputes the values of the components touched since the last solve.
+  void solve();
+  double value(VariableId variable) const { return variables_[variable].value; }
+  // Sum of coefficient * value over the constraint's variables, as of the last solve.
+  double usage(ConstraintId constraint) const;
+  // The variables whose values the last solve recomputed.
+  const std::vector<VariableId>& last_solved() const { return solved_; }
+  std::size_t variable_count() const { return variables_.size() - free_variables_.size(); }
+
+ private:
+  struct Use {
+    std::uint32_t index;  // the constraint (in a variable) or the variable (in a constraint)
+    double coefficient;
+  };
+  struct Constraint {
+    double capacity = 0;
+    std::vector<Use> variables;
+    // Scratch of the solve.
+    double remaining = 0;
+    double unfixed_weight = 0;
+    std::uint32_t unfixed_count = 0;
+    std::uint32_t version = 0;
+    std::uint32_t mark = 0;
+  };
+  struct Variable {
+    double weight = 1;
+    double bound = kUnbounded;
+    double value = 0;
+    bool alive = false;
+    bool fixed = false;
+    std::uint32_t mark = 0;
+    std::vector<Use> constraints;
+  };
+
+  void touch_variable(VariableId variable);
+  void solve_component(std::vector<VariableId>& variables, std::vector<ConstraintId>& constraints);
+
+  std::vector<Constraint> constraints_;
+  std::vector<Variable> variables_;
+  std::vector<VariableId> free_variables_;
+  std::vector<ConstraintId> dirty_constraints_;
+  std::vector<VariableId> dirty_variables_;
+  std::vector<VariableId> solved_;
+  std::uint32_t epoch_ = 0;  // marks for component search
+};
+
+}  // namespace codesim::sim

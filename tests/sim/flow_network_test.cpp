@@ -1,0 +1,132 @@
+// The fluid flow model: hand-worked timelines, and agreement with the contention-free formula
+// latency + bytes / bandwidth wherever nothing contends.
+
+#include "sim/flow_network.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <vector>
+
+namespace codesim::sim {
+namespace {
+
+constexpr double kGBps = 1e9;
+
+struct Recorder {
+  std::map<std::uint64_t, Time> finished;
+  static void done(Simulator& sim, void* self, std::uint64_t tag) {
+    static_cast<Recorder*>(self)->finished[tag] = sim.now();
+  }
+};
+
+TEST(FlowNetwork, OneFlowTakesLatencyPlusBytesOverBandwidth) {
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, microseconds(1));
+  Recorder r;
+  net.start_flow({link}, 1e9, &Recorder::done, &r, 7);
+  sim.run();
+  EXPECT_EQ(r.finished.at(7), seconds(1) + microseconds(1));
+  EXPECT_DOUBLE_EQ(net.link_bytes(link), 1e9);
+  EXPECT_EQ(net.active_flows(), 0u);
+}
+
+TEST(FlowNetwork, SharedLinkTimelineByHand) {
+  // A (2 GB) and B (1 GB) start together on a 1 GB/s link: 0.5 GB/s each until B finishes at
+  // 2 s with A half done; A then runs alone at 1 GB/s and finishes its last 1 GB at 3 s.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, Time::zero());
+  Recorder r;
+  net.start_flow({link}, 2e9, &Recorder::done, &r, 1);
+  net.start_flow({link}, 1e9, &Recorder::done, &r, 2);
+  sim.run();
+  EXPECT_EQ(r.finished.at(2), seconds(2));
+  EXPECT_EQ(r.finished.at(1), seconds(3));
+}
+
+TEST(FlowNetwork, LateArrivalSlowsTheFirstFlow) {
+  // A: 3 GB from t = 0 on 1 GB/s. B: 1 GB from t = 1 s. A sends 1 GB alone, then both share
+  // 0.5 GB/s: B finishes at 3 s, A has 1 GB left at 3 s and finishes at 4 s.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, Time::zero());
+  Recorder r;
+  net.start_flow({link}, 3e9, &Recorder::done, &r, 1);
+  sim.schedule_at(seconds(1), [&] { net.start_flow({link}, 1e9, &Recorder::done, &r, 2); });
+  sim.run();
+  EXPECT_EQ(r.finished.at(2), seconds(3));
+  EXPECT_EQ(r.finished.at(1), seconds(4));
+}
+
+TEST(FlowNetwork, AgreesWithTheAnalyticCostWithoutContention) {
+  // Disjoint two-hop routes of random bandwidth, latency and size: the simulated completion is
+  // the analytic latency + bytes / bottleneck, to the picosecond rounding.
+  Simulator sim;
+  FlowNetwork net(sim);
+  std::mt19937_64 rng(7);
+  Recorder r;
+  std::map<std::uint64_t, double> analytic_s;
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    const double bw1 = (1 + rng() % 100) * kGBps, bw2 = (1 + rng() % 100) * kGBps;
+    const auto lat1 = nanoseconds(int64_t(rng() % 5000)), lat2 = nanoseconds(int64_t(rng() % 5000));
+    const double bytes = double(1 + rng() % (1 << 26));
+    const auto a = net.add_link(bw1, lat1);
+    const auto b = net.add_link(bw2, lat2);
+    net.start_flow({a, b}, bytes, &Recorder::done, &r, i);
+    analytic_s[i] = (lat1 + lat2).seconds() + bytes / std::min(bw1, bw2);
+  }
+  sim.run();
+  for (const auto& [tag, expected] : analytic_s) {
+    EXPECT_NEAR(r.finished.at(tag).seconds(), expected, 2e-12 + 1e-9 * expected) << tag;
+  }
+}
+
+TEST(FlowNetwork, CompletionHandlersMayStartFlowsAndRunsAreDeterministic) {
+  auto run_once = [] {
+    Simulator sim;
+    FlowNetwork net(sim);
+    std::vector<FlowNetwork::LinkId> links;
+    for (int i = 0; i < 6; ++i) links.push_back(net.add_link((1 + i) * kGBps, nanoseconds(500)));
+    struct Chain {
+      FlowNetwork* net;
+      std::vector<FlowNetwork::LinkId>* links;
+      std::vector<std::pair<std::uint64_t, Time>> log;
+      std::mt19937_64 rng{3};
+      static void done(Simulator& sim, void* self, std::uint64_t tag) {
+        auto& c = *static_cast<Chain*>(self);
+        c.log.emplace_back(tag, sim.now());
+        if (tag < 200) {
+          const auto& l = *c.links;
+          c.net->start_flow({l[c.rng() % l.size()], l[c.rng() % l.size()]},
+                            double(1 + c.rng() % 1000000), &Chain::done, &c, tag + 10);
+        }
+      }
+    } chain{&net, &links, {}};
+    for (std::uint64_t i = 0; i < 10; ++i) {
+      net.start_flow({links[i % 6], links[(i + 1) % 6]}, 1e6 * (i + 1), &Chain::done, &chain, i);
+    }
+    sim.run();
+    return chain.log;
+  };
+  const auto first = run_once();
+  EXPECT_EQ(first.size(), 210u);
+  EXPECT_EQ(first, run_once());
+}
+
+TEST(FlowNetwork, EmptyRouteAndZeroBytesCompleteAfterTheLatencyOnly) {
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, microseconds(3));
+  Recorder r;
+  net.start_flow({}, 1e9, &Recorder::done, &r, 1);
+  net.start_flow({link}, 0, &Recorder::done, &r, 2);
+  sim.run();
+  EXPECT_EQ(r.finished.at(1), Time::zero());
+  EXPECT_EQ(r.finished.at(2), microseconds(3));
+}
+
+}  // namespace
+}  // namespace codesim::sim
