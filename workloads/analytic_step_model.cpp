@@ -13,10 +13,6 @@ namespace {
 // BF16 moments, writes master, moments and the BF16 working weight.
 constexpr double kOptimizerBytesPerParam = 4 + 4 + 4 + 4 + 4 + 2;
 
-struct RankTime {
-  StepBreakdown breakdown;
-};
-
 }  // namespace
 
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
