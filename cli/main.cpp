@@ -11,6 +11,7 @@
 
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
+#include "cli/topo_command.hpp"
 #include "cli/train_report.hpp"
 #include "workloads/analytic_step_model.hpp"
 #include "workloads/training_estimate.hpp"
@@ -29,6 +30,8 @@ const char* kUsage =
     "commands:\n"
     "  train SCENARIO.yaml [--set key=value]... [--json FILE] [--explain]\n"
     "        estimate a training run: step time and breakdown, MFU, GPU-hours, cost, memory\n"
+    "  topo TOPOLOGY.yaml|SCENARIO.yaml [--json FILE]\n"
+    "        build a network topology: endpoints, switches, links, diameter, bisection, cost\n"
     "\n"
     "Run 'codesim train --help' for the options. Exit codes: 0 success, 2 bad input.\n";
 
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "train") return run_train(args);
+    if (command == "topo") return codesim::cli::run_topo(args);
     std::cerr << "codesim: error: unknown command '" << command << "'\n" << kUsage;
     return kExitBadInput;
   } catch (const codesim::cli::ScenarioError& e) {

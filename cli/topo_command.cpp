@@ -1,0 +1,326 @@
+#include "cli/topo_command.hpp"
+
+#include <fmt/format.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/train_report.hpp"
+#include "cli/yaml_reader.hpp"
+
+namespace codesim::cli {
+namespace {
+
+namespace po = boost::program_options;
+using topo::TopologyKind;
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadInput = 2;
+
+// Keys of a topology map, and the kinds each applies to (empty: all kinds).
+struct TopologyKey {
+  const char* name;
+  std::vector<TopologyKind> kinds;
+};
+
+const std::vector<TopologyKey>& topology_keys() {
+  using K = TopologyKind;
+  const std::vector<K> fat_trees = {K::kFatTree2, K::kMultiPlaneFatTree, K::kMultiRailFatTree,
+                                    K::kFatTree3};
+  const std::vector<K> two_layer = {K::kFatTree2, K::kMultiPlaneFatTree, K::kMultiRailFatTree,
+                                    K::kFireFlyer2};
+  static const std::vector<TopologyKey> kKeys = {
+      {"kind", {}},
+      {"nodes", fat_trees},
+      {"nics_per_node",
+       {K::kFatTree2, K::kMultiPlaneFatTree, K::kMultiRailFatTree, K::kFatTree3, K::kFireFlyer2}},
+      {"switch_radix", {}},
+      {"link", {}},
+      {"link_latency", {}},
+      {"oversubscription", two_layer},
+      {"planes", {K::kMultiPlaneFatTree}},
+      {"q", {K::kSlimFly}},
+      {"endpoints_per_switch", {K::kSlimFly, K::kDragonfly}},
+      {"switches_per_group", {K::kDragonfly}},
+      {"global_links_per_switch", {K::kDragonfly}},
+      {"groups", {K::kDragonfly}},
+      {"zones", {K::kFireFlyer2}},
+      {"nodes_per_zone", {K::kFireFlyer2}},
+      {"inter_zone_links", {K::kFireFlyer2}},
+  };
+  return kKeys;
+}
+
+std::vector<std::string> key_names(const std::vector<std::string>& excluded = {}) {
+  std::vector<std::string> names;
+  for (const auto& key : topology_keys()) {
+    if (std::find(excluded.begin(), excluded.end(), key.name) == excluded.end()) {
+      names.push_back(key.name);
+    }
+  }
+  return names;
+}
+
+bool applies(const TopologyKey& key, TopologyKind kind) {
+  return key.kinds.empty() ||
+         std::find(key.kinds.begin(), key.kinds.end(), kind) != key.kinds.end();
+}
+
+YAML::Node load_yaml(const std::string& path, const std::string& what) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw ScenarioError({path}, "", "cannot read the " + what + " (no such file)",
+                        "a path to a topology YAML, e.g. examples/topologies/ft2-2048.yaml");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw ScenarioError({path, e.mark.line + 1, e.mark.column + 1}, "", "malformed YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError({path}, "", "cannot read YAML: " + e.msg);
+  }
+  if (!root || root.IsNull()) {
+    throw ScenarioError({path}, "", "the " + what + " is empty",
+                        "a map with 'topology', or a scenario with 'cluster'");
+  }
+  return root;
+}
+
+topo::Prices read_price_map(const MapReader& r) {
+  topo::Prices prices;
+  prices.switch_usd_per_port =
+      r.number("switch_usd_per_port", prices.switch_usd_per_port, 0, false);
+  prices.switch_link_usd = r.number("switch_link_usd", prices.switch_link_usd, 0, false);
+  prices.endpoint_link_usd = r.number("endpoint_link_usd", prices.endpoint_link_usd, 0, false);
+  prices.nic_usd = r.number("nic_usd", prices.nic_usd, 0, false);
+  return prices;
+}
+
+const std::vector<std::string> kPriceKeys = {"switch_usd_per_port", "switch_link_usd",
+                                             "endpoint_link_usd", "nic_usd"};
+
+// `prices:` is a map of overrides, or the path of a prices file (like topologies/prices.yaml)
+// relative to the file that names it.
+topo::Prices read_prices(const YamlContext& ctx, const MapReader& top) {
+  if (!top.has("prices")) return topo::Prices{};
+  const YAML::Node node = top.node("prices");
+  if (node.IsScalar()) {
+    const auto file =
+        std::filesystem::path(ctx.file()).parent_path() / std::filesystem::path(node.Scalar());
+    if (!std::filesystem::is_regular_file(file)) {
+      top.fail("prices", "no prices file '" + file.string() + "'",
+               "a map {switch_usd_per_port, switch_link_usd, endpoint_link_usd, nic_usd} or the "
+               "path of a file like topologies/prices.yaml");
+    }
+    const YAML::Node root = load_yaml(file.string(), "prices file");
+    const YamlContext price_ctx(file.string(), root, {});
+    const MapReader price_top(price_ctx, root, "", {"prices", "sources"});
+    if (!price_top.has("prices")) price_top.fail("prices", "missing the 'prices' map");
+    return read_price_map(MapReader(price_ctx, price_top.node("prices"), "prices", kPriceKeys));
+  }
+  return read_price_map(MapReader(ctx, node, "prices", kPriceKeys));
+}
+
+// Reads the topology map `r` into `p`; `nodes` and the NIC count may already hold a scenario's.
+void read_topology(const MapReader& r, topo::TopologyParams& p, bool scenario) {
+  const auto kind_name = r.choice("kind", topo::topology_kind_names(),
+                                  scenario ? std::optional<std::string>("mpft") : std::nullopt);
+  p.kind = *topo::topology_kind_from_name(kind_name);
+  for (const auto& key : topology_keys()) {
+    if (r.has(key.name) && !applies(key, p.kind)) {
+      std::vector<std::string> valid;
+      for (const auto& k : topology_keys()) {
+        if (applies(k, p.kind)) valid.push_back(k.name);
+      }
+      r.fail(key.name, "does not apply to kind '" + kind_name + "'",
+             "for " + kind_name + ": " + join(valid));
+    }
+  }
+  const bool fire_flyer = p.kind == TopologyKind::kFireFlyer2;
+  if (fire_flyer) {
+    // Fire-Flyer 2 (SC24): 40-port 200 Gb/s QM8700 switches, one 200 Gb/s NIC per node.
+    p.switch_radix = 40;
+    p.link_Gbps = 200;
+    if (!scenario) p.nics_per_node = 1;
+  }
+  const bool fat_tree =
+      p.kind == TopologyKind::kFatTree2 || p.kind == TopologyKind::kMultiPlaneFatTree ||
+      p.kind == TopologyKind::kMultiRailFatTree || p.kind == TopologyKind::kFatTree3;
+  if (!scenario && fat_tree) {
+    p.nodes = static_cast<int>(r.integer("nodes", std::nullopt));
+  }
+  p.nics_per_node = static_cast<int>(r.integer("nics_per_node", p.nics_per_node));
+  p.switch_radix = static_cast<int>(r.integer("switch_radix", p.switch_radix, 2));
+  p.link_Gbps = r.quantity("link", Quantity::kBandwidth, p.link_Bps()) * 8.0 / 1e9;
+  p.link_latency = sim::from_seconds_ceil(
+      r.quantity("link_latency", Quantity::kDuration, p.link_latency.seconds()));
+  p.oversubscription = r.number("oversubscription", 1.0);
+  p.planes = static_cast<int>(r.integer("planes", p.nics_per_node));
+  p.slim_fly.q = static_cast<int>(r.integer(
+      "q", p.kind == TopologyKind::kSlimFly ? std::nullopt : std::optional<long long>(0), 0));
+  p.slim_fly.endpoints_per_switch = static_cast<int>(r.integer("endpoints_per_switch", 0, 0));
+  p.dragonfly.endpoints_per_switch = p.slim_fly.endpoints_per_switch;
+  const bool dragonfly = p.kind == TopologyKind::kDragonfly;
+  const auto needed = dragonfly ? std::nullopt : std::optional<long long>(0);
+  if (dragonfly && !r.has("endpoints_per_switch")) {
+    r.fail("endpoints_per_switch", "a dragonfly needs endpoints_per_switch (p)", "e.g. 16");
+  }
+  p.dragonfly.switches_per_group = static_cast<int>(r.integer("switches_per_group", needed, 0));
+  p.dragonfly.global_links_per_switch =
+      static_cast<int>(r.integer("global_links_per_switch", needed, 0));
+  p.dragonfly.groups = static_cast<int>(r.integer("groups", 0, 0));
+  p.fire_flyer.zones = static_cast<int>(r.integer("zones", p.fire_flyer.zones));
+  if (fire_flyer && scenario && p.nodes > 0) {
+    p.fire_flyer.nodes_per_zone = (p.nodes + p.fire_flyer.zones - 1) / p.fire_flyer.zones;
+  }
+  p.fire_flyer.nodes_per_zone =
+      static_cast<int>(r.integer("nodes_per_zone", p.fire_flyer.nodes_per_zone));
+  p.fire_flyer.inter_zone_links =
+      static_cast<int>(r.integer("inter_zone_links", p.fire_flyer.inter_zone_links, 0));
+}
+
+nlohmann::ordered_json topology_json(const TopologyRequest& request, const topo::Topology& t,
+                                     const topo::Structure& s, const topo::Cost& cost) {
+  nlohmann::ordered_json j;
+  j["name"] = request.name;
+  j["kind"] = t.kind;
+  j["endpoints"] = s.endpoints;
+  j["switches"] = s.switches;
+  j["links"] = s.links;
+  j["endpoint_links"] = s.endpoint_links;
+  j["diameter"] = s.diameter;
+  j["bisection_bandwidth_GBps"] = s.bisection_Bps / 1e9;
+  j["cost_usd"] = cost.fabric_usd();
+  j["cost_per_endpoint_usd"] = s.endpoints > 0 ? cost.fabric_usd() / s.endpoints : 0.0;
+  j["cost_breakdown_usd"] = {{"switches", cost.switches_usd},
+                             {"switch_links", cost.switch_links_usd},
+                             {"endpoint_links", cost.endpoint_links_usd}};
+  j["nic_cost_usd"] = cost.nics_usd;
+  j["switch_radix"] = t.switch_radix;
+  j["max_switch_degree"] = s.max_switch_degree;
+  j["prices"] = {{"switch_usd_per_port", request.prices.switch_usd_per_port},
+                 {"switch_link_usd", request.prices.switch_link_usd},
+                 {"endpoint_link_usd", request.prices.endpoint_link_usd},
+                 {"nic_usd", request.prices.nic_usd}};
+  j["notes"] = t.notes;
+  return j;
+}
+
+std::string topology_summary(const TopologyRequest& request, const topo::Topology& t,
+                             const topo::Structure& s, const topo::Cost& cost) {
+  const double per_endpoint = s.endpoints > 0 ? cost.fabric_usd() / s.endpoints : 0.0;
+  std::string out = fmt::format("topology {} ({})\n", request.name, t.kind);
+  out += fmt::format("  endpoints           {}\n", s.endpoints);
+  out += fmt::format("  switches            {} ({}-port, busiest uses {})\n", s.switches,
+                     t.switch_radix, s.max_switch_degree);
+  out += fmt::format("  links               {} switch-to-switch, {} endpoint-to-switch\n", s.links,
+                     s.endpoint_links);
+  out += fmt::format("  diameter            {} switch hops\n", s.diameter);
+  out += fmt::format("  bisection bandwidth {:.1f} GB/s per direction\n", s.bisection_Bps / 1e9);
+  out += fmt::format("  cost                ${:.2f}M, ${:.0f} per endpoint\n",
+                     cost.fabric_usd() / 1e6, per_endpoint);
+  out += fmt::format(
+      "                      (switches ${:.2f}M, switch links ${:.2f}M, endpoint links ${:.2f}M; "
+      "NICs ${:.2f}M not included)\n",
+      cost.switches_usd / 1e6, cost.switch_links_usd / 1e6, cost.endpoint_links_usd / 1e6,
+      cost.nics_usd / 1e6);
+  for (const auto& note : t.notes) out += "  note: " + note + "\n";
+  return out;
+}
+
+}  // namespace
+
+TopologyRequest load_topology_request(const std::string& path) {
+  const YAML::Node root = load_yaml(path, "topology file");
+  const YamlContext ctx(path, root, {});
+  TopologyRequest request;
+  auto& p = request.params;
+  if (root.IsMap() && root["cluster"]) {
+    const MapReader top(ctx, root, "", {"name", "cluster", "model", "plan", "cost", "prices"});
+    const MapReader cluster(ctx, top.node("cluster"), "cluster",
+                            {"gpu", "nodes", "node", "topology"});
+    p.nodes = static_cast<int>(cluster.integer("nodes", std::nullopt));
+    if (cluster.has("node")) {
+      const MapReader node(ctx, cluster.node("node"), "cluster.node",
+                           {"gpus", "nvlink", "nics", "nic"});
+      const int gpus = static_cast<int>(node.integer("gpus", 8));
+      p.nics_per_node = static_cast<int>(node.integer("nics", gpus));
+      p.link_Gbps = node.quantity("nic", Quantity::kBandwidth, 400e9 / 8) * 8 / 1e9;
+    }
+    YAML::Node topology = cluster.has("topology") ? cluster.node("topology") : YAML::Node();
+    if (!topology) {
+      topology = YAML::Node(YAML::NodeType::Map);
+      topology["kind"] = "mpft";
+    }
+    const MapReader t(ctx, topology, "cluster.topology", key_names({"nodes", "nics_per_node"}));
+    read_topology(t, p, /*scenario=*/true);
+    request.name = top.has("name") ? top.node("name").as<std::string>()
+                                   : std::filesystem::path(path).stem().string();
+    request.prices = read_prices(ctx, top);
+    for (const auto& problem : topo::check_params(p)) {
+      if (problem.key == "nodes") cluster.fail("nodes", problem.message, problem.valid);
+      if (problem.key == "nics_per_node") cluster.fail("node", problem.message, problem.valid);
+      t.fail(problem.key, problem.message, problem.valid);
+    }
+    return request;
+  }
+  const MapReader top(ctx, root, "", {"name", "topology", "prices"});
+  if (!top.has("topology")) {
+    top.fail("topology", "missing the 'topology' map",
+             "topology: {kind: ft2, nodes: 256, switch_radix: 64}, or a scenario with 'cluster'");
+  }
+  const MapReader t(ctx, top.node("topology"), "topology", key_names());
+  read_topology(t, p, /*scenario=*/false);
+  request.name = top.has("name") ? top.node("name").as<std::string>()
+                                 : std::filesystem::path(path).stem().string();
+  request.prices = read_prices(ctx, top);
+  for (const auto& problem : topo::check_params(p)) {
+    t.fail(problem.key, problem.message, problem.valid);
+  }
+  return request;
+}
+
+int run_topo(const std::vector<std::string>& args) {
+  po::options_description options("codesim topo TOPOLOGY.yaml|SCENARIO.yaml [options]");
+  std::string path;
+  std::string json_path;
+  options.add_options()("help,h", "show this help")("json", po::value<std::string>(&json_path),
+                                                    "write the result as JSON to FILE");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value<std::string>(&path));
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "codesim topo: error: " << e.what() << "\n" << options;
+    return kExitBadInput;
+  }
+  if (vm.count("help")) {
+    std::cout << options;
+    return kExitOk;
+  }
+  if (path.empty()) {
+    std::cerr << "codesim topo: error: no topology file given\n" << options;
+    return kExitBadInput;
+  }
+  const TopologyRequest request = load_topology_request(path);
+  const topo::Topology topology = topo::build_topology(request.params);
+  const topo::Structure structure = topo::measure(topology);
+  const topo::Cost cost = topo::fabric_cost(structure, topology.switch_radix, request.prices);
+  if (!json_path.empty()) {
+    write_file_atomically(json_path,
+                          topology_json(request, topology, structure, cost).dump(2) + "\n");
+  }
+  std::cout << topology_summary(request, topology, structure, cost);
+  return kExitOk;
+}
+
+}  // namespace codesim::cli
