@@ -1,12 +1,12 @@
 #pragma once
-// Published structure counts the topology tests check, and helpers to build the examples.
-// Source: isca25 = Zhao et al., "Insights into DeepSeek-V3: Scaling Challenges and Reflections
-// on Hardware for AI Architectures", ISCA '25 (arXiv 2505.09343), sec. 5.1, Table 3. "links"
-// counts switch-to-switch links, as the table does.
+// Published structure counts the topology tests check (isca25 Table 3, carried with its source in
+// validation/reference/published.yaml), and helpers to build the examples. "links" counts
+// switch-to-switch links, as the table does.
 
 #include <string>
 #include <vector>
 
+#include "../reference.hpp"
 #include "topologies/structure.hpp"
 #include "topologies/topology.hpp"
 
@@ -20,13 +20,15 @@ struct PublishedStructure {
 };
 
 inline const std::vector<PublishedStructure>& table3() {
-  static const std::vector<PublishedStructure> kTable = {
-      {"ft2-2048", 2048, 96, 2048},
-      {"mpft-16384", 16384, 768, 16384},
-      {"ft3-65536", 65536, 5120, 131072},
-      {"slimfly-32928", 32928, 1568, 32928},
-      {"dragonfly-261632", 261632, 16352, 384272},
-  };
+  static const std::vector<PublishedStructure> kTable = [] {
+    std::vector<PublishedStructure> rows;
+    for (const char* kind : {"ft2", "mpft", "ft3", "slimfly", "dragonfly"}) {
+      const auto row = codesim::testing::published()["topologies"]["structure"][kind];
+      rows.push_back({row["example"].as<std::string>(), row["endpoints"].as<long long>(),
+                      row["switches"].as<long long>(), row["links"].as<long long>()});
+    }
+    return rows;
+  }();
   return kTable;
 }
 
