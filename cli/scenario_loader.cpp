@@ -132,7 +132,7 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
     MapReader t(ctx, r.node("topology"), "cluster.topology",
                 {"kind", "planes", "switch_radix", "oversubscription"});
     s.cluster.fabric.kind =
-        topo::fabric_kind_from_name(t.choice("kind", topo::fabric_kind_names(), "mpft"));
+        *topo::topology_kind_from_name(t.choice("kind", topo::topology_kind_names(), "mpft"));
     s.cluster.fabric.planes = int(t.integer("planes", s.cluster.node.nics));
     s.cluster.fabric.switch_radix = int(t.integer("switch_radix", 64, 2));
     s.cluster.fabric.oversubscription = t.number("oversubscription", 1.0);

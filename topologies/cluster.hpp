@@ -3,21 +3,9 @@
 // The GPU itself is a models::GpuSpec beside it; graph builders construct Boost.Graph
 // topologies from this.
 
-#include <string>
-#include <vector>
+#include "topologies/topology.hpp"
 
 namespace codesim::topo {
-
-enum class FabricKind {
-  kMultiPlaneFatTree,  // mpft: NIC i of every node on plane i, each plane a 2-layer fat-tree
-  kMultiRailFatTree,   // mrft: rails joined at the spine
-  kFatTree2,           // ft2: one two-layer fat-tree
-  kFatTree3,           // ft3: three-layer fat-tree
-};
-
-const std::vector<std::string>& fabric_kind_names();        // mpft, mrft, ft2, ft3
-FabricKind fabric_kind_from_name(const std::string& name);  // throws std::out_of_range
-std::string fabric_kind_name(FabricKind kind);
 
 struct NodeSpec {
   int gpus = 8;
@@ -27,7 +15,7 @@ struct NodeSpec {
 };
 
 struct FabricSpec {
-  FabricKind kind = FabricKind::kMultiPlaneFatTree;
+  TopologyKind kind = TopologyKind::kMultiPlaneFatTree;  // the registry of topology.hpp
   int planes = 8;
   int switch_radix = 64;
   double oversubscription = 1.0;  // downlinks per uplink at the leaf
