@@ -1,7 +1,6 @@
 #include "workloads/ep_traffic.hpp"
 
 #include <algorithm>
-#include <map>
 #include <random>
 #include <stdexcept>
 
@@ -27,13 +26,6 @@ double total(const std::vector<PairBytes>& pairs) {
   return sum;
 }
 
-std::vector<PairBytes> to_pairs(const std::map<std::pair<int, int>, double>& bytes) {
-  std::vector<PairBytes> out;
-  out.reserve(bytes.size());
-  for (const auto& [pair, b] : bytes) out.push_back({pair.first, pair.second, b});
-  return out;
-}
-
 }  // namespace
 
 double EpDispatchTraffic::ib_bytes_per_gpu() const {
@@ -56,7 +48,10 @@ EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
     throw std::invalid_argument("EP dispatch: top-k exceeds the experts of M nodes");
   }
   std::mt19937_64 rng(s.seed);
-  std::map<std::pair<int, int>, double> ib, nvlink;
+  // Dense per-GPU accumulators: IB bytes by (sender, node of its group), NVLink bytes by
+  // (landing GPU, GPU of the same node).
+  std::vector<double> ib(std::size_t(s.gpus) * group_nodes, 0.0);
+  std::vector<double> nvlink(std::size_t(s.gpus) * s.gpus_per_node, 0.0);
   std::vector<int> scratch, nodes, experts;
   std::vector<char> node_hit(group_nodes), gpu_hit(s.ep);
   for (int src = 0; src < s.gpus; ++src) {
@@ -77,11 +72,10 @@ EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
       for (int node = 0; node < group_nodes; ++node) {
         if (!node_hit[node]) continue;
         const int landing = group_first + node * s.gpus_per_node + src_index;
-        if (node != src_node) ib[{src, landing}] += s.bytes_per_copy;
+        if (node != src_node) ib[std::size_t(src) * group_nodes + node] += s.bytes_per_copy;
         for (int g = 0; g < s.gpus_per_node; ++g) {
-          const int target = group_first + node * s.gpus_per_node + g;
-          if (gpu_hit[node * s.gpus_per_node + g] && target != landing) {
-            nvlink[{landing, target}] += s.bytes_per_copy;
+          if (gpu_hit[node * s.gpus_per_node + g] && g != src_index) {
+            nvlink[std::size_t(landing) * s.gpus_per_node + g] += s.bytes_per_copy;
           }
         }
       }
@@ -89,8 +83,23 @@ EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
   }
   EpDispatchTraffic out;
   out.gpus = s.gpus;
-  out.ib = to_pairs(ib);
-  out.nvlink = to_pairs(nvlink);
+  for (int src = 0; src < s.gpus; ++src) {
+    const int group_first = src / s.ep * s.ep;
+    for (int node = 0; node < group_nodes; ++node) {
+      const double bytes = ib[std::size_t(src) * group_nodes + node];
+      if (bytes > 0) {
+        out.ib.push_back(
+            {src, group_first + node * s.gpus_per_node + src % s.gpus_per_node, bytes});
+      }
+    }
+  }
+  for (int landing = 0; landing < s.gpus; ++landing) {
+    const int node_first = landing / s.gpus_per_node * s.gpus_per_node;
+    for (int g = 0; g < s.gpus_per_node; ++g) {
+      const double bytes = nvlink[std::size_t(landing) * s.gpus_per_node + g];
+      if (bytes > 0) out.nvlink.push_back({landing, node_first + g, bytes});
+    }
+  }
   return out;
 }
 
