@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_line.hpp"
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
 #include "cli/topo_command.hpp"
@@ -20,9 +21,9 @@ namespace po = boost::program_options;
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitInternal = 1;
-constexpr int kExitBadInput = 2;
+using codesim::cli::kExitBadInput;
+using codesim::cli::kExitInternal;
+using codesim::cli::kExitOk;
 
 const char* kUsage =
     "usage: codesim <command> [options]\n"
@@ -45,28 +46,9 @@ int run_train(const std::vector<std::string>& args) {
       "override a scenario key by its dotted path, e.g. --set plan.pp=8 (repeatable)")(
       "json", po::value<std::string>(&json_path), "write the result as JSON to FILE")(
       "explain", "list every assumption the estimate makes");
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::string>(&scenario_path));
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
-  po::options_description all;
-  all.add(options).add(hidden);
-
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "codesim train: error: " << e.what() << "\n" << options;
-    return kExitBadInput;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return kExitOk;
-  }
-  if (scenario_path.empty()) {
-    std::cerr << "codesim train: error: no scenario file given\n" << options;
-    return kExitBadInput;
+  if (const auto exit = codesim::cli::parse_subcommand(args, "train", options, scenario_path, vm)) {
+    return *exit;
   }
 
   const auto started = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cli/command_line.hpp"
 #include "cli/yaml_reader.hpp"
 #include "workloads/scenario_check.hpp"
 
@@ -278,21 +279,9 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
 
 TrainingScenario load_training_scenario(const std::string& path,
                                         const std::vector<std::string>& sets) {
-  if (!std::filesystem::is_regular_file(path)) {
-    throw ScenarioError({path}, "", "cannot read the scenario file (no such file)",
-                        "a path to a scenario YAML, e.g. examples/deepseek-v3-h800-2048.yaml");
-  }
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw ScenarioError({path, e.mark.line + 1, e.mark.column + 1}, "", "malformed YAML: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw ScenarioError({path}, "", "cannot read YAML: " + e.msg);
-  }
-  if (!root || root.IsNull()) {
-    throw ScenarioError({path}, "", "the scenario is empty", "a map with cluster, model and plan");
-  }
+  YAML::Node root = load_yaml_file(path, "scenario",
+                                   "a map with cluster, model and plan, e.g. "
+                                   "examples/deepseek-v3-h800-2048.yaml");
   const auto origins = apply_overrides(root, sets);
   const YamlContext ctx(path, root, origins);
 

@@ -1,5 +1,7 @@
 #include "cli/topo_command.hpp"
 
+#include "cli/command_line.hpp"
+
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -16,9 +18,6 @@ namespace {
 
 namespace po = boost::program_options;
 using topo::TopologyKind;
-
-constexpr int kExitOk = 0;
-constexpr int kExitBadInput = 2;
 
 // Keys of a topology map, and the kinds each applies to (empty: all kinds).
 struct TopologyKey {
@@ -70,23 +69,9 @@ bool applies(const TopologyKey& key, TopologyKind kind) {
 }
 
 YAML::Node load_yaml(const std::string& path, const std::string& what) {
-  if (!std::filesystem::is_regular_file(path)) {
-    throw ScenarioError({path}, "", "cannot read the " + what + " (no such file)",
-                        "a path to a topology YAML, e.g. examples/topologies/ft2-2048.yaml");
-  }
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw ScenarioError({path, e.mark.line + 1, e.mark.column + 1}, "", "malformed YAML: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw ScenarioError({path}, "", "cannot read YAML: " + e.msg);
-  }
-  if (!root || root.IsNull()) {
-    throw ScenarioError({path}, "", "the " + what + " is empty",
-                        "a map with 'topology', or a scenario with 'cluster'");
-  }
-  return root;
+  return load_yaml_file(path, what,
+                        "a map with 'topology' (e.g. examples/topologies/ft2-2048.yaml), or a "
+                        "scenario with 'cluster'");
 }
 
 topo::Prices read_price_map(const MapReader& r) {
@@ -289,28 +274,8 @@ int run_topo(const std::vector<std::string>& args) {
   std::string json_path;
   options.add_options()("help,h", "show this help")("json", po::value<std::string>(&json_path),
                                                     "write the result as JSON to FILE");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::string>(&path));
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::options_description all;
-  all.add(options).add(hidden);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "codesim topo: error: " << e.what() << "\n" << options;
-    return kExitBadInput;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return kExitOk;
-  }
-  if (path.empty()) {
-    std::cerr << "codesim topo: error: no topology file given\n" << options;
-    return kExitBadInput;
-  }
+  if (const auto exit = parse_subcommand(args, "topo", options, path, vm)) return *exit;
   const TopologyRequest request = load_topology_request(path);
   const topo::Topology topology = topo::build_topology(request.params);
   const topo::Structure structure = topo::measure(topology);

@@ -1,0 +1,33 @@
+#pragma once
+// What every codesim subcommand shares: exit codes, parsing one positional file plus options,
+// and reading a YAML file with errors that name it.
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/program_options.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace codesim::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInternal = 1;
+constexpr int kExitBadInput = 2;
+
+// Parses `args` of `command` against `options` plus one positional file into `file` and `vm`.
+// Returns the exit code when the command should stop here (--help: 0, a usage error or no file:
+// 2, with the message printed), or nullopt to go on.
+std::optional<int> parse_subcommand(const std::vector<std::string>& args,
+                                    const std::string& command,
+                                    const boost::program_options::options_description& options,
+                                    std::string& file, boost::program_options::variables_map& vm);
+
+// Loads a YAML file; a missing, malformed or empty file is a ScenarioError naming it (and the
+// line of a syntax error). `what` names the file in messages ("scenario", "topology file");
+// `expected` says what a valid one holds.
+YAML::Node load_yaml_file(const std::string& path, const std::string& what,
+                          const std::string& expected);
+
+}  // namespace codesim::cli
