@@ -10,8 +10,8 @@ packages=(
   libyaml-cpp-dev libfmt-dev libeigen3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-# Peers the benchmarks compare against; not needed by the codesim binary.
-optional_packages=(libns3-dev)
+# Peers the benchmarks and cross-check tests compare against; not needed by the codesim binary.
+optional_packages=(libns3-dev libsimgrid-dev)
 
 missing=()
 for p in "${packages[@]}" "${optional_packages[@]}"; do

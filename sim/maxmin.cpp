@@ -1,26 +1,12 @@
 #include "sim/maxmin.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <queue>
 #include <stdexcept>
+#include <utility>
 
 namespace codesim::sim {
-namespace {
-
-struct Level {
-  double t;
-  std::uint32_t index;    // constraint, or variable for a bound
-  std::uint32_t version;  // constraint version when pushed; bounds never go stale
-  bool is_bound;
-  bool operator>(const Level& o) const {
-    if (t != o.t) return t > o.t;
-    if (is_bound != o.is_bound) return is_bound && !o.is_bound;  // constraints first on ties
-    return index > o.index;
-  }
-};
-
-}  // namespace
 
 MaxMinSystem::ConstraintId MaxMinSystem::add_constraint(double capacity) {
   if (!(capacity >= 0)) throw std::invalid_argument("MaxMinSystem: capacity must be >= 0");
@@ -121,7 +107,8 @@ void MaxMinSystem::solve() {
       stack.push_back(c);
     }
   };
-  auto search_from = [&](std::vector<ConstraintId> seeds, VariableId seed_variable, bool has_var) {
+  auto search_from = [&](const std::vector<ConstraintId>& seeds, VariableId seed_variable,
+                         bool has_var) {
     component_variables.clear();
     component_constraints.clear();
     stack.clear();
@@ -157,11 +144,70 @@ void MaxMinSystem::solve() {
   dirty_constraints_.clear();
 }
 
+void MaxMinSystem::sort_ids(std::vector<std::uint32_t>& ids, std::size_t universe) {
+  // A large component is sorted through a bitmap of the id space (a linear pass, where sorting
+  // thousands of ids on every solve was a sixth of a flow network's time); a small one by
+  // std::sort.
+  const std::size_t words = universe / 64 + 1;
+  if (ids.size() * 8 < words) {
+    std::sort(ids.begin(), ids.end());
+    return;
+  }
+  if (id_bitmap_.size() < words) id_bitmap_.resize(words, 0);
+  for (std::uint32_t id : ids) id_bitmap_[id / 64] |= std::uint64_t{1} << (id % 64);
+  std::size_t out = 0;
+  for (std::size_t w = 0; w < words; ++w) {
+    std::uint64_t bits = id_bitmap_[w];
+    id_bitmap_[w] = 0;
+    while (bits != 0) {
+      ids[out++] = std::uint32_t(w * 64 + std::size_t(std::countr_zero(bits)));
+      bits &= bits - 1;
+    }
+  }
+}
+
 void MaxMinSystem::solve_component(std::vector<VariableId>& vars, std::vector<ConstraintId>& cons) {
   // Deterministic order whatever order the search found them in.
-  std::sort(vars.begin(), vars.end());
-  std::sort(cons.begin(), cons.end());
-  std::priority_queue<Level, std::vector<Level>, std::greater<Level>> heap;
+  sort_ids(vars, variables_.size());
+  sort_ids(cons, constraints_.size());
+  // The constraints that still have unfixed variables, in a binary min-heap on (level, id)
+  // whose entries know their positions, so that a changed level moves its one entry. (A heap
+  // with lazily refreshed keys held mostly stale entries: a saturation changes the levels of
+  // every link of every variable it fixes.) active_ holds the ids, levels_ their levels.
+  active_.clear();
+  levels_.clear();
+  auto before = [&](std::size_t a, std::size_t b) {
+    return levels_[a] < levels_[b] || (levels_[a] == levels_[b] && active_[a] < active_[b]);
+  };
+  auto swap_entries = [&](std::size_t a, std::size_t b) {
+    std::swap(active_[a], active_[b]);
+    std::swap(levels_[a], levels_[b]);
+    constraints_[active_[a]].active_slot = std::uint32_t(a);
+    constraints_[active_[b]].active_slot = std::uint32_t(b);
+  };
+  auto sift_up = [&](std::size_t i) {
+    while (i > 0 && before(i, (i - 1) / 2)) {
+      swap_entries(i, (i - 1) / 2);
+      i = (i - 1) / 2;
+    }
+  };
+  auto sift_down = [&](std::size_t i) {
+    for (;;) {
+      std::size_t least = i;
+      const std::size_t left = 2 * i + 1, right = left + 1;
+      if (left < active_.size() && before(left, least)) least = left;
+      if (right < active_.size() && before(right, least)) least = right;
+      if (least == i) return;
+      swap_entries(i, least);
+      i = least;
+    }
+  };
+  auto activate = [&](ConstraintId c) {
+    constraints_[c].active_slot = std::uint32_t(active_.size());
+    active_.push_back(c);
+    levels_.push_back(constraints_[c].remaining / constraints_[c].unfixed_weight);
+    sift_up(active_.size() - 1);
+  };
   for (ConstraintId c : cons) {
     Constraint& constraint = constraints_[c];
     constraint.remaining = constraint.capacity;
@@ -170,11 +216,11 @@ void MaxMinSystem::solve_component(std::vector<VariableId>& vars, std::vector<Co
     for (const auto& use : constraint.variables) {
       constraint.unfixed_weight += use.coefficient * variables_[use.index].weight;
     }
-    ++constraint.version;
-    if (constraint.unfixed_weight > 0) {
-      heap.push({constraint.remaining / constraint.unfixed_weight, c, constraint.version, false});
-    }
+    constraint.active_slot = kInactive;
+    if (constraint.unfixed_weight > 0) activate(c);
   }
+  // Bounds as levels (bound / weight), smallest first; ties by variable id.
+  std::vector<std::pair<double, VariableId>> bounds;
   size_t unfixed = 0;
   for (VariableId id : vars) {
     Variable& v = variables_[id];
@@ -187,9 +233,13 @@ void MaxMinSystem::solve_component(std::vector<VariableId>& vars, std::vector<Co
       continue;
     }
     ++unfixed;
-    if (!std::isinf(v.bound)) heap.push({v.bound / v.weight, id, 0, true});
+    if (!std::isinf(v.bound)) bounds.emplace_back(v.bound / v.weight, id);
   }
+  std::sort(bounds.begin(), bounds.end());
+  size_t next_bound = 0;
 
+  // Constraints whose level changed in the current batch of fixes; refreshed after the batch.
+  std::vector<ConstraintId> touched;
   auto fix = [&](VariableId id, double t) {
     Variable& v = variables_[id];
     v.fixed = true;
@@ -198,31 +248,68 @@ void MaxMinSystem::solve_component(std::vector<VariableId>& vars, std::vector<Co
     for (const auto& use : v.constraints) {
       Constraint& c = constraints_[use.index];
       c.remaining = std::max(0.0, c.remaining - use.coefficient * v.value);
-      ++c.version;
+      if (!c.touched) {
+        c.touched = true;
+        touched.push_back(use.index);
+      }
       // Count rather than trust the subtraction to reach exactly zero.
       if (--c.unfixed_count == 0) {
         c.unfixed_weight = 0;
       } else {
         c.unfixed_weight -= use.coefficient * v.weight;
-        heap.push({c.remaining / c.unfixed_weight, use.index, c.version, false});
       }
     }
   };
+  auto refresh_touched = [&] {
+    for (ConstraintId id : touched) {
+      Constraint& c = constraints_[id];
+      c.touched = false;
+      if (c.active_slot == kInactive) continue;
+      const std::size_t slot = c.active_slot;
+      if (c.unfixed_count > 0 && c.unfixed_weight > 0) {
+        // Levels only rise as variables are fixed, up to rounding.
+        levels_[slot] = c.remaining / c.unfixed_weight;
+        sift_up(slot);
+        sift_down(c.active_slot);
+        continue;
+      }
+      c.active_slot = kInactive;
+      const std::size_t last = active_.size() - 1;
+      if (slot != last) {
+        active_[slot] = active_[last];
+        levels_[slot] = levels_[last];
+        constraints_[active_[slot]].active_slot = std::uint32_t(slot);
+      }
+      active_.pop_back();
+      levels_.pop_back();
+      if (slot < active_.size()) {
+        const ConstraintId moved = active_[slot];
+        sift_up(slot);
+        sift_down(constraints_[moved].active_slot);
+      }
+    }
+    touched.clear();
+  };
 
-  while (unfixed > 0 && !heap.empty()) {
-    const Level level = heap.top();
-    heap.pop();
-    if (level.is_bound) {
-      if (!variables_[level.index].fixed) fix(level.index, level.t);
+  while (unfixed > 0) {
+    // The lowest level (ties to the lowest constraint id) is at the top of the heap; a bound
+    // strictly below it comes first (constraints first on ties).
+    if (next_bound < bounds.size() && (active_.empty() || bounds[next_bound].first < levels_[0])) {
+      const auto [t, id] = bounds[next_bound++];
+      if (!variables_[id].fixed) {
+        fix(id, t);
+        refresh_touched();
+      }
       continue;
     }
-    Constraint& c = constraints_[level.index];
-    if (level.version != c.version || c.unfixed_weight <= 0) continue;  // stale
-    // Saturated: fix every unfixed variable of the constraint at this level (fixing pushes heap
-    // entries but leaves this list alone).
+    if (active_.empty()) break;
+    // Saturated: fix every unfixed variable of the constraint at this level.
+    const double t = levels_[0];
+    const Constraint& c = constraints_[active_[0]];
     for (const auto& use : c.variables) {
-      if (!variables_[use.index].fixed) fix(use.index, level.t);
+      if (!variables_[use.index].fixed) fix(use.index, t);
     }
+    refresh_touched();
   }
   solved_.insert(solved_.end(), vars.begin(), vars.end());
 }

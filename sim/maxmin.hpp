@@ -6,8 +6,8 @@
 // an optional bound, and uses constraints with coefficients (1 for a link crossed once).
 // Progressive filling: every unfixed variable runs at weight * t; t rises until a constraint
 // saturates (sum of coefficient * value == capacity) or a variable reaches its bound; those
-// variables are fixed, and t rises on for the rest. Levels only rise as variables are fixed, so
-// the next saturation is the smallest entry of a heap with lazily refreshed keys.
+// variables are fixed, and t rises on for the rest. The next saturation is found by scanning the
+// levels of the constraints not yet saturated.
 //
 // Solving is incremental: only the connected components (variables linked through shared
 // constraints) that a change touched since the last solve are recomputed.
@@ -57,8 +57,9 @@ class MaxMinSystem {
     double remaining = 0;
     double unfixed_weight = 0;
     std::uint32_t unfixed_count = 0;
-    std::uint32_t version = 0;
+    std::uint32_t active_slot = 0;  // position in active_, or kInactive
     std::uint32_t mark = 0;
+    bool touched = false;  // its level changed in the current batch of fixes
   };
   struct Variable {
     double weight = 1;
@@ -71,6 +72,8 @@ class MaxMinSystem {
   };
 
   void touch_variable(VariableId variable);
+  // Sorts distinct ids below `universe`.
+  void sort_ids(std::vector<std::uint32_t>& ids, std::size_t universe);
   void solve_component(std::vector<VariableId>& variables, std::vector<ConstraintId>& constraints);
 
   std::vector<Constraint> constraints_;
@@ -80,6 +83,11 @@ class MaxMinSystem {
   std::vector<VariableId> dirty_variables_;
   std::vector<VariableId> solved_;
   std::uint32_t epoch_ = 0;  // marks for component search
+  // Scratch of solve_component: unsaturated constraints and their levels, side by side.
+  static constexpr std::uint32_t kInactive = ~std::uint32_t{0};
+  std::vector<ConstraintId> active_;
+  std::vector<double> levels_;
+  std::vector<std::uint64_t> id_bitmap_;  // all zero between calls of sort_ids
 };
 
 }  // namespace codesim::sim
