@@ -96,22 +96,113 @@ void FlowNetwork::on_activate(Simulator&, void* self, std::uint64_t slot) {
   net.request_solve();
 }
 
-void FlowNetwork::on_complete(Simulator& sim, void* self, std::uint64_t slot) {
-  auto& net = *static_cast<FlowNetwork*>(self);
-  Flow& f = net.flows_[slot];
+void FlowNetwork::on_complete(Simulator&, void* self, std::uint64_t slot) {
+  static_cast<FlowNetwork*>(self)->complete(std::uint32_t(slot));
+}
+
+void FlowNetwork::complete(std::uint32_t slot) {
+  Flow& f = flows_[slot];
   if (f.transferring) {
-    net.advance(f);
+    advance(f);
     // The completion time was rounded up to a picosecond; what is left is rounding.
-    for (LinkId link : f.route) net.links_[link].bytes += f.remaining;
-    net.system_.remove_variable(f.variable);
-    net.request_solve();
+    for (LinkId link : f.route) links_[link].bytes += f.remaining;
+    system_.remove_variable(f.variable);
+    request_solve();
   }
   f.in_use = false;
   f.transferring = false;
   f.rate = 0;
-  --net.active_;
-  net.free_slots_.push_back(std::uint32_t(slot));
-  f.done(sim, f.ctx, f.tag);
+  --active_;
+  free_slots_.push_back(slot);
+  f.done(sim_, f.ctx, f.tag);
+}
+
+bool FlowNetwork::finish_before(std::uint32_t a, std::uint32_t b) const {
+  const Flow& x = flows_[a];
+  const Flow& y = flows_[b];
+  return x.finish < y.finish || (x.finish == y.finish && x.order < y.order);
+}
+
+void FlowNetwork::heap_place(std::size_t i, std::uint32_t slot) {
+  finish_heap_[i] = slot;
+  flows_[slot].heap_slot = std::uint32_t(i);
+}
+
+void FlowNetwork::heap_sift_up(std::size_t i) {
+  const std::uint32_t slot = finish_heap_[i];
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 2;
+    if (!finish_before(slot, finish_heap_[parent])) break;
+    heap_place(i, finish_heap_[parent]);
+    i = parent;
+  }
+  heap_place(i, slot);
+}
+
+void FlowNetwork::heap_sift_down(std::size_t i) {
+  const std::uint32_t slot = finish_heap_[i];
+  const std::size_t n = finish_heap_.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && finish_before(finish_heap_[child + 1], finish_heap_[child])) ++child;
+    if (!finish_before(finish_heap_[child], slot)) break;
+    heap_place(i, finish_heap_[child]);
+    i = child;
+  }
+  heap_place(i, slot);
+}
+
+void FlowNetwork::heap_update(std::uint32_t slot) {
+  Flow& f = flows_[slot];
+  if (f.heap_slot == kNotQueued) {
+    finish_heap_.push_back(slot);
+    f.heap_slot = std::uint32_t(finish_heap_.size() - 1);
+    heap_sift_up(f.heap_slot);
+    return;
+  }
+  const std::size_t i = f.heap_slot;
+  heap_sift_up(i);
+  if (flows_[slot].heap_slot == i) heap_sift_down(i);
+}
+
+void FlowNetwork::heap_remove(std::uint32_t slot) {
+  Flow& f = flows_[slot];
+  if (f.heap_slot == kNotQueued) return;
+  const std::size_t i = f.heap_slot;
+  f.heap_slot = kNotQueued;
+  const std::uint32_t last = finish_heap_.back();
+  finish_heap_.pop_back();
+  if (last == slot) return;
+  heap_place(i, last);
+  heap_sift_up(i);
+  if (flows_[last].heap_slot == i) heap_sift_down(i);
+}
+
+void FlowNetwork::arm_finish_event() {
+  // The event may wait at or before the earliest finish (a flow that slowed down leaves it
+  // early: it then finds nothing due and re-arms), never after it.
+  if (finish_heap_.empty()) return;
+  const Time earliest = flows_[finish_heap_[0]].finish;
+  if (finish_event_pending_) {
+    if (finish_event_time_ <= earliest) return;
+    sim_.cancel(finish_event_);
+  }
+  finish_event_ = sim_.schedule_at(earliest, &on_finish_due, this, 0, Priority::kFlowCompletion);
+  finish_event_time_ = earliest;
+  finish_event_pending_ = true;
+}
+
+void FlowNetwork::on_finish_due(Simulator& sim, void* self, std::uint64_t) {
+  auto& net = *static_cast<FlowNetwork*>(self);
+  net.finish_event_pending_ = false;
+  while (!net.finish_heap_.empty()) {
+    const std::uint32_t slot = net.finish_heap_[0];
+    if (net.flows_[slot].finish > sim.now()) break;
+    net.heap_remove(slot);
+    net.complete(slot);
+  }
+  net.arm_finish_event();
 }
 
 void FlowNetwork::on_solve(Simulator& sim, void* self, std::uint64_t) {
@@ -120,17 +211,21 @@ void FlowNetwork::on_solve(Simulator& sim, void* self, std::uint64_t) {
   net.system_.solve();
   ++net.solves_;
   for (MaxMinSystem::VariableId variable : net.system_.last_solved()) {
-    Flow& f = net.flows_[net.flow_of_variable_[variable]];
+    const std::uint32_t slot = net.flow_of_variable_[variable];
+    Flow& f = net.flows_[slot];
     const double rate = net.system_.value(variable);
     if (rate == f.rate) continue;  // same rate, same completion time
     net.advance(f);
     f.rate = rate;
-    sim.cancel(f.completion);
     if (rate > 0) {
-      f.completion = sim.schedule_in(from_seconds_ceil(f.remaining / rate), &on_complete, self,
-                                     net.flow_of_variable_[variable], Priority::kFlowCompletion);
+      f.finish = sim.now() + from_seconds_ceil(f.remaining / rate);
+      f.order = net.next_order_++;
+      net.heap_update(slot);
+    } else {
+      net.heap_remove(slot);
     }
   }
+  net.arm_finish_event();
 }
 
 }  // namespace codesim::sim

@@ -18,7 +18,63 @@ MaxMinSystem::ConstraintId MaxMinSystem::add_constraint(double capacity) {
 void MaxMinSystem::set_capacity(ConstraintId c, double capacity) {
   if (!(capacity >= 0)) throw std::invalid_argument("MaxMinSystem: capacity must be >= 0");
   constraints_.at(c).capacity = capacity;
-  dirty_constraints_.push_back(c);
+  if (constraints_[c].component != kNoComponent) {
+    mark_component_dirty(constraints_[c].component);
+  } else {
+    dirty_constraints_.push_back(c);
+  }
+}
+
+void MaxMinSystem::mark_component_dirty(std::uint32_t k) {
+  Component& component = components_[k];
+  if (component.dirty) return;
+  component.dirty = true;
+  dirty_components_.push_back(k);
+}
+
+void MaxMinSystem::invalidate_component(std::uint32_t k) {
+  Component& component = components_[k];
+  for (VariableId id : component.variables) {
+    variables_[id].component = kNoComponent;
+    if (component.dirty) dirty_variables_.push_back(id);
+  }
+  for (ConstraintId c : component.constraints) {
+    constraints_[c].component = kNoComponent;
+    if (component.dirty) dirty_constraints_.push_back(c);
+  }
+  component.variables.clear();
+  component.constraints.clear();
+  component.valid = false;
+  component.dirty = false;
+  free_components_.push_back(k);
+}
+
+void MaxMinSystem::cache_component(const std::vector<VariableId>& vars,
+                                   const std::vector<ConstraintId>& cons) {
+  for (ConstraintId c : cons) {
+    if (constraints_[c].component != kNoComponent) invalidate_component(constraints_[c].component);
+  }
+  for (VariableId id : vars) {
+    if (variables_[id].component != kNoComponent) invalidate_component(variables_[id].component);
+  }
+  std::uint32_t k;
+  if (!free_components_.empty()) {
+    k = free_components_.back();
+    free_components_.pop_back();
+  } else {
+    k = std::uint32_t(components_.size());
+    components_.emplace_back();
+  }
+  Component& component = components_[k];
+  component.valid = true;
+  component.dirty = false;
+  component.variables.assign(vars.begin(), vars.end());
+  component.constraints.assign(cons.begin(), cons.end());
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    variables_[vars[i]].component = k;
+    variables_[vars[i]].component_slot = std::uint32_t(i);
+  }
+  for (ConstraintId c : cons) constraints_[c].component = k;
 }
 
 MaxMinSystem::VariableId MaxMinSystem::add_variable(double weight, double bound) {
@@ -37,6 +93,7 @@ MaxMinSystem::VariableId MaxMinSystem::add_variable(double weight, double bound)
   v.bound = bound;
   v.value = 0;
   v.alive = true;
+  v.component = kNoComponent;
   v.constraints.clear();
   dirty_variables_.push_back(id);
   return id;
@@ -46,6 +103,8 @@ void MaxMinSystem::expand(ConstraintId c, VariableId id, double coefficient) {
   if (!(coefficient > 0)) throw std::invalid_argument("MaxMinSystem: coefficient must be > 0");
   Variable& v = variables_.at(id);
   Constraint& constraint = constraints_.at(c);
+  if (v.component != kNoComponent) invalidate_component(v.component);
+  if (constraint.component != kNoComponent) invalidate_component(constraint.component);
   for (auto& use : v.constraints) {
     if (use.index == c) {
       use.coefficient += coefficient;
@@ -64,6 +123,16 @@ void MaxMinSystem::expand(ConstraintId c, VariableId id, double coefficient) {
 void MaxMinSystem::remove_variable(VariableId id) {
   Variable& v = variables_.at(id);
   if (!v.alive) throw std::invalid_argument("MaxMinSystem: variable already removed");
+  const std::uint32_t k = v.component;
+  if (k != kNoComponent) {
+    Component& component = components_[k];
+    const VariableId moved = component.variables.back();
+    component.variables[v.component_slot] = moved;
+    variables_[moved].component_slot = v.component_slot;
+    component.variables.pop_back();
+    v.component = kNoComponent;
+    mark_component_dirty(k);
+  }
   for (const auto& use : v.constraints) {
     auto& list = constraints_[use.index].variables;
     for (size_t i = 0; i < list.size(); ++i) {
@@ -73,7 +142,7 @@ void MaxMinSystem::remove_variable(VariableId id) {
         break;
       }
     }
-    dirty_constraints_.push_back(use.index);
+    if (k == kNoComponent) dirty_constraints_.push_back(use.index);
   }
   v.constraints.clear();
   v.alive = false;
@@ -84,7 +153,11 @@ void MaxMinSystem::remove_variable(VariableId id) {
 void MaxMinSystem::set_bound(VariableId id, double bound) {
   if (!(bound >= 0)) throw std::invalid_argument("MaxMinSystem: bound must be >= 0");
   variables_.at(id).bound = bound;
-  dirty_variables_.push_back(id);
+  if (variables_[id].component != kNoComponent) {
+    mark_component_dirty(variables_[id].component);
+  } else {
+    dirty_variables_.push_back(id);
+  }
 }
 
 double MaxMinSystem::usage(ConstraintId c) const {
@@ -131,17 +204,45 @@ void MaxMinSystem::solve() {
         for (const auto& back : v.constraints) visit_constraint(back.index);
       }
     }
-    if (!component_variables.empty()) solve_component(component_variables, component_constraints);
+    if (!component_variables.empty()) {
+      solve_component(component_variables, component_constraints);
+      cache_component(component_variables, component_constraints);
+    }
   };
-  for (VariableId id : dirty_variables_) {
+  // Index loops: a search may append to the dirty lists (see cache_component).
+  for (std::size_t i = 0; i < dirty_variables_.size(); ++i) {
+    const VariableId id = dirty_variables_[i];
     const Variable& v = variables_[id];
-    if (v.alive && v.mark != epoch_) search_from({}, id, true);
+    if (v.alive && v.mark != epoch_) {
+      if (v.component != kNoComponent) {
+        mark_component_dirty(v.component);
+      } else {
+        search_from({}, id, true);
+      }
+    }
   }
-  for (ConstraintId c : dirty_constraints_) {
-    if (constraints_[c].mark != epoch_) search_from({c}, 0, false);
+  for (std::size_t i = 0; i < dirty_constraints_.size(); ++i) {
+    const ConstraintId c = dirty_constraints_[i];
+    if (constraints_[c].mark != epoch_) {
+      if (constraints_[c].component != kNoComponent) {
+        mark_component_dirty(constraints_[c].component);
+      } else {
+        search_from({c}, 0, false);
+      }
+    }
   }
   dirty_variables_.clear();
   dirty_constraints_.clear();
+  // Components only removals changed since they were found: solved as they are, no search.
+  for (std::size_t i = 0; i < dirty_components_.size(); ++i) {
+    Component& component = components_[dirty_components_[i]];
+    if (!component.valid || !component.dirty) continue;
+    component.dirty = false;
+    component_variables.assign(component.variables.begin(), component.variables.end());
+    component_constraints.assign(component.constraints.begin(), component.constraints.end());
+    if (!component_variables.empty()) solve_component(component_variables, component_constraints);
+  }
+  dirty_components_.clear();
 }
 
 void MaxMinSystem::sort_ids(std::vector<std::uint32_t>& ids, std::size_t universe) {

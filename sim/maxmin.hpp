@@ -46,6 +46,7 @@ class MaxMinSystem {
   std::size_t variable_count() const { return variables_.size() - free_variables_.size(); }
 
  private:
+  static constexpr std::uint32_t kNoComponent = ~std::uint32_t{0};
   struct Use {
     std::uint32_t index;  // the constraint (in a variable) or the variable (in a constraint)
     double coefficient;
@@ -60,6 +61,7 @@ class MaxMinSystem {
     std::uint32_t active_slot = 0;  // position in active_, or kInactive
     std::uint32_t mark = 0;
     bool touched = false;  // its level changed in the current batch of fixes
+    std::uint32_t component = kNoComponent;
   };
   struct Variable {
     double weight = 1;
@@ -68,10 +70,24 @@ class MaxMinSystem {
     bool alive = false;
     bool fixed = false;
     std::uint32_t mark = 0;
+    std::uint32_t component = kNoComponent;
+    std::uint32_t component_slot = 0;  // position in its component's variables
     std::vector<Use> constraints;
   };
+  // A cached connected component, kept while only removals change it: it may then have split,
+  // and solving the pieces together gives each the values it would get alone. Adding a use to
+  // one of its constraints or variables drops it, and the next solve searches anew.
+  struct Component {
+    std::vector<VariableId> variables;
+    std::vector<ConstraintId> constraints;
+    bool valid = false;
+    bool dirty = false;
+  };
 
-  void touch_variable(VariableId variable);
+  void invalidate_component(std::uint32_t component);
+  void mark_component_dirty(std::uint32_t component);
+  void cache_component(const std::vector<VariableId>& variables,
+                       const std::vector<ConstraintId>& constraints);
   // Sorts distinct ids below `universe`.
   void sort_ids(std::vector<std::uint32_t>& ids, std::size_t universe);
   void solve_component(std::vector<VariableId>& variables, std::vector<ConstraintId>& constraints);
@@ -82,6 +98,9 @@ class MaxMinSystem {
   std::vector<ConstraintId> dirty_constraints_;
   std::vector<VariableId> dirty_variables_;
   std::vector<VariableId> solved_;
+  std::vector<Component> components_;
+  std::vector<std::uint32_t> free_components_;
+  std::vector<std::uint32_t> dirty_components_;
   std::uint32_t epoch_ = 0;  // marks for component search
   // Scratch of solve_component: unsaturated constraints and their levels, side by side.
   static constexpr std::uint32_t kInactive = ~std::uint32_t{0};

@@ -128,5 +128,40 @@ TEST(FlowNetwork, EmptyRouteAndZeroBytesCompleteAfterTheLatencyOnly) {
   EXPECT_EQ(r.finished.at(2), microseconds(3));
 }
 
+TEST(FlowNetwork, FlowsDueAtOneInstantCompleteInTheOrderTheirFinishesWereProjected) {
+  // Three equal flows on separate links finish together; their handlers run in start order,
+  // and each runs once.
+  Simulator sim;
+  FlowNetwork net(sim);
+  std::vector<std::uint64_t> order;
+  struct Log {
+    static void done(Simulator&, void* self, std::uint64_t tag) {
+      static_cast<std::vector<std::uint64_t>*>(self)->push_back(tag);
+    }
+  };
+  for (std::uint64_t tag = 0; tag < 3; ++tag) {
+    net.start_flow({net.add_link(1 * kGBps, Time::zero())}, 1e9, &Log::done, &order, tag);
+  }
+  sim.run();
+  EXPECT_EQ(order, (std::vector<std::uint64_t>{0, 1, 2}));
+  EXPECT_EQ(sim.now(), seconds(1));
+  EXPECT_EQ(net.active_flows(), 0u);
+}
+
+TEST(FlowNetwork, AFlowSlowedAfterItsFinishWasProjectedStillFinishesOnTime) {
+  // A (1 GB) alone on a 1 GB/s link is due at 1 s; B (1 GB) arrives at 0.5 s and halves A's
+  // rate: A's last 0.5 GB take 1 s more (1.5 s), and B then runs alone: 0.5 GB left at 1 GB/s.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, Time::zero());
+  const auto late = net.add_link(1e12, milliseconds(500));
+  Recorder r;
+  net.start_flow({link}, 1e9, &Recorder::done, &r, 1);
+  net.start_flow({late, link}, 1e9, &Recorder::done, &r, 2);
+  sim.run();
+  EXPECT_EQ(r.finished.at(1), milliseconds(1500));
+  EXPECT_EQ(r.finished.at(2), seconds(2));
+}
+
 }  // namespace
 }  // namespace codesim::sim
