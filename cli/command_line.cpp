@@ -1,7 +1,9 @@
 #include "cli/command_line.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <stdexcept>
 
 #include "cli/scenario_error.hpp"
 
@@ -54,6 +56,28 @@ YAML::Node load_yaml_file(const std::string& path, const std::string& what,
     throw ScenarioError({path}, "", "the " + what + " is empty", expected);
   }
   return root;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::filesystem::path target(path);
+  std::filesystem::path temporary = target;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + temporary.string());
+    out << text;
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(temporary);
+      throw std::runtime_error("cannot write " + temporary.string());
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, target, ec);
+  if (ec) {
+    std::filesystem::remove(temporary);
+    throw std::runtime_error("cannot write " + path + ": " + ec.message());
+  }
 }
 
 }  // namespace codesim::cli

@@ -30,4 +30,8 @@ std::optional<int> parse_subcommand(const std::vector<std::string>& args,
 YAML::Node load_yaml_file(const std::string& path, const std::string& what,
                           const std::string& expected);
 
+// Writes `text` to `path` through a temporary file and a rename, so that a failure never leaves
+// a half-written file. Throws std::runtime_error.
+void write_file_atomically(const std::string& path, const std::string& text);
+
 }  // namespace codesim::cli

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/train_report.hpp"
 #include "cli/yaml_reader.hpp"
 
 namespace codesim::cli {

@@ -2,11 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <stdexcept>
-
 #include "models/llm_math.hpp"
 #include "workloads/memory.hpp"
 #include "workloads/pipeline.hpp"
@@ -153,28 +148,6 @@ std::string training_summary(const workloads::TrainingScenario& s,
     line("  (--explain lists every assumption)");
   }
   return out;
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::filesystem::path target(path);
-  std::filesystem::path temporary = target;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + temporary.string());
-    out << text;
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(temporary);
-      throw std::runtime_error("cannot write " + temporary.string());
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, target, ec);
-  if (ec) {
-    std::filesystem::remove(temporary);
-    throw std::runtime_error("cannot write " + path + ": " + ec.message());
-  }
 }
 
 }  // namespace codesim::cli

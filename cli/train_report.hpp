@@ -23,8 +23,4 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& scenario
 std::string training_summary(const workloads::TrainingScenario& scenario,
                              const workloads::TrainingEstimate& estimate, bool explain);
 
-// Writes `text` to `path` through a temporary file and a rename, so that a failure never leaves
-// a half-written file. Throws std::runtime_error.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace codesim::cli

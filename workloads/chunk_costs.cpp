@@ -101,10 +101,7 @@ void ChunkCostModel::add_attention(ChunkCost& cost) const {
   if (plan.tp > 1) {
     // Megatron TP: one all-reduce of the layer output forward and one backward, over NVLink.
     const double bytes = 2.0 * t * h * 2.0 * (plan.tp - 1) / plan.tp;
-    const double rate =
-        scenario_.cluster.node.nvlink_unidirectional_GBps * 1e9 *
-        (scenario_.calibration.nvlink_achieved_GBps /
-         models::gpu_preset(scenario_.calibration.measured_on).nvlink_unidirectional_GBps);
+    const double rate = achieved_nvlink_GBps() * 1e9;
     cost.forward.comm_s += bytes / rate;
     cost.backward_input.comm_s += bytes / rate;
   }
@@ -155,6 +152,13 @@ void ChunkCostModel::add_moe_ffn(ChunkCost& cost) const {
   cost.backward_input.comm_s += bwd.dispatch_s + bwd.combine_s;
 }
 
+double ChunkCostModel::achieved_nvlink_GBps() const {
+  // The calibration's achieved fraction of its GPU's NVLink, applied to this node's NVLink.
+  const auto& cal = scenario_.calibration;
+  return scenario_.cluster.node.nvlink_unidirectional_GBps * cal.nvlink_achieved_GBps /
+         models::gpu_preset(cal.measured_on).nvlink_unidirectional_GBps;
+}
+
 EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) const {
   const auto& m = scenario_.model;
   const auto& plan = scenario_.plan;
@@ -164,10 +168,7 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
   if (!m.is_moe() || plan.ep <= 1) return out;
   const EpCopiesPerToken copies = expected_copies_per_token(
       {m.routed_experts, m.experts_per_token, plan.ep, node.gpus, scenario_.max_nodes_per_token()});
-  const double nvlink_peak_on_calibration_gpu =
-      models::gpu_preset(cal.measured_on).nvlink_unidirectional_GBps;
-  out.nvlink_GBps =
-      node.nvlink_unidirectional_GBps * cal.nvlink_achieved_GBps / nvlink_peak_on_calibration_gpu;
+  out.nvlink_GBps = achieved_nvlink_GBps();
 
   // Achieved per-GPU IB rate: DeepEP's measurement at the nearest EP size, scaled to this NIC.
   const models::EpBandwidthMeasurement* nearest = nullptr;

@@ -55,6 +55,7 @@ class ChunkCostModel {
 
  private:
   EpCommCost ep_cost(double dispatch_bytes_per_copy, double combine_bytes_per_copy) const;
+  double achieved_nvlink_GBps() const;  // per GPU, one direction
   void add_attention(ChunkCost& cost) const;
   void add_dense_ffn(ChunkCost& cost) const;
   void add_moe_ffn(ChunkCost& cost) const;
