@@ -1,6 +1,43 @@
 #include "models/calibration.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace codesim::models {
+namespace {
+
+// Published figures are given to 0.01 us, so each is a whole number of picoseconds; the derivation
+// below is then exact integer arithmetic on sim::Time.
+sim::Time from_microseconds(double us) {
+  return sim::from_seconds_ceil(us * 1e-6);
+}
+
+}  // namespace
+
+FabricHopLatency fabric_hop_latency(const FabricLatencyMeasurement& measured,
+                                    FabricTransport transport) {
+  const bool ib = transport == FabricTransport::kInfiniBand;
+  const sim::Time same_leaf =
+      from_microseconds(ib ? measured.ib_same_leaf_us : measured.roce_same_leaf_us);
+  const sim::Time cross_leaf =
+      from_microseconds(ib ? measured.ib_cross_leaf_us : measured.roce_cross_leaf_us);
+  const std::string name = ib ? "InfiniBand" : "RoCE";
+  if (!(cross_leaf > same_leaf)) {
+    throw std::invalid_argument(name + " cross-leaf latency must exceed the same-leaf latency");
+  }
+  // Same leaf traverses one switch, cross leaf three (leaf, spine, leaf): two more switches.
+  FabricHopLatency hop;
+  hop.per_switch = (cross_leaf - same_leaf) / 2;
+  hop.endpoint = same_leaf - hop.per_switch;
+  if (hop.endpoint < sim::Time()) {
+    throw std::invalid_argument(name + " latencies leave a negative endpoint overhead");
+  }
+  return hop;
+}
+
+sim::Time nvlink_link_latency(const FabricLatencyMeasurement& measured) {
+  return from_microseconds(measured.nvlink_us) / 2;
+}
 
 const Calibration& h800_published_calibration() {
   static const Calibration kCalibration = [] {
@@ -10,7 +47,7 @@ const Calibration& h800_published_calibration() {
     c.source =
         "DeepGEMM README table of 2025-04-09 (H800 SXM5, NVCC 12.8); FlashMLA README (H800 SXM5); "
         "DeepEP README (H800, CX7 400Gb/s); DeepSeek-V3 Technical Report sec 3.2.2 (NVLink 160 "
-        "GB/s achieved)";
+        "GB/s achieved); isca25 Table 5 (64 B end-to-end latency over IB, RoCE and NVLink)";
     c.dense_fp8_gemm = {
         {64, 2112, 7168, 206},     {64, 24576, 1536, 289},    {64, 32768, 512, 219},
         {64, 7168, 16384, 336},    {64, 4096, 7168, 287},     {64, 7168, 2048, 295},
@@ -44,6 +81,12 @@ const Calibration& h800_published_calibration() {
         {32, 58, 57, false},
         {64, 51, 50, false},
     };
+    // isca25 Table 5: CPU-side end-to-end latency of 64 B (published.yaml latency_us).
+    c.latency.ib_same_leaf_us = 2.8;
+    c.latency.ib_cross_leaf_us = 3.7;
+    c.latency.roce_same_leaf_us = 3.6;
+    c.latency.roce_cross_leaf_us = 5.6;
+    c.latency.nvlink_us = 3.33;
     return c;
   }();
   return kCalibration;

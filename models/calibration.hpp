@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/time.hpp"
+
 namespace codesim::models {
 
 struct GemmMeasurement {
@@ -27,6 +29,48 @@ struct EpBandwidthMeasurement {
   bool over_nvlink = false;  // true when the whole EP group sits in one node
 };
 
+// Small-message latency as published: isca25 Table 5, CPU-side end-to-end time of a 64 B transfer
+// on DeepSeek's H800 cluster (400 Gb/s CX7 InfiniBand, and RoCE on the same kind of fabric).
+// "Same leaf": both hosts under one leaf switch; "cross leaf": through a spine (three switches).
+struct FabricLatencyMeasurement {
+  double ib_same_leaf_us = 0;
+  double ib_cross_leaf_us = 0;
+  double roce_same_leaf_us = 0;
+  double roce_cross_leaf_us = 0;
+  double nvlink_us = 0;  // GPU to GPU in one node: GPU -> NVSwitch -> GPU
+};
+
+enum class FabricTransport { kInfiniBand, kRoce };
+
+// The per-hop model of a scale-out fabric: a route between two endpoints that traverses n
+// switches takes endpoint + n * per_switch. From the two published points (same leaf: n = 1;
+// cross leaf: n = 3), per_switch = (cross - same) / 2 and endpoint = same - per_switch; so for
+// InfiniBand 0.45 us per switch and 2.35 us of endpoint overhead (both hosts' software, PCIe and
+// NIC together), for RoCE 1.0 us and 2.6 us.
+//
+// On links: a switch-to-switch link carries per_switch (half a switch at each end) and an
+// endpoint's link to its switch (per_switch + endpoint) / 2, so that any minimal route sums to
+// endpoint + per_switch * (switches it traverses): 2.8 us on one IB leaf, 3.7 us across leaves,
+// endpoint + 5 per_switch across pods of a three-layer fat-tree (an extrapolation: Table 5 has no
+// three-layer figure).
+struct FabricHopLatency {
+  sim::Time per_switch;
+  sim::Time endpoint;
+
+  sim::Time switch_link() const { return per_switch; }
+  sim::Time endpoint_link() const { return (per_switch + endpoint) / 2; }
+  // What a route traversing `switches` switches sums to.
+  sim::Time end_to_end(int switches) const { return endpoint + per_switch * switches; }
+};
+
+// Throws std::invalid_argument when cross leaf is not slower than same leaf, or when the
+// difference leaves a negative endpoint term.
+FabricHopLatency fabric_hop_latency(const FabricLatencyMeasurement& measured,
+                                    FabricTransport transport);
+
+// GPU -> NVSwitch -> GPU: the published end-to-end figure split evenly over the two NVLink links.
+sim::Time nvlink_link_latency(const FabricLatencyMeasurement& measured);
+
 struct Calibration {
   std::string name;
   std::string measured_on;  // GPU preset the figures were measured on
@@ -39,9 +83,11 @@ struct Calibration {
   double nic_line_rate_Gbps = 0;                         // the NIC that the EP measurements used
   double ib_achieved_GBps = 0;                        // per GPU on that NIC, for bulk collectives
   std::vector<EpBandwidthMeasurement> ep_all_to_all;  // DeepEP normal kernels, 4096 tokens
+  FabricLatencyMeasurement latency;                   // isca25 Table 5
 };
 
-// DeepSeek's published H800 measurements (published.yaml calibration_h800 and hardware.h800).
+// DeepSeek's published H800 measurements (published.yaml calibration_h800, hardware.h800 and
+// latency_us).
 const Calibration& h800_published_calibration();
 
 }  // namespace codesim::models

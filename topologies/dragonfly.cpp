@@ -64,7 +64,8 @@ Topology build_dragonfly(const TopologyParams& params) {
   const int g = df.groups;
   const int p = df.endpoints_per_switch;
   const double bw = params.link_Bps();
-  const sim::Time lat = params.link_latency;
+  const sim::Time lat = params.switch_link_latency();
+  const sim::Time endpoint_lat = params.endpoint_link_latency();
   Graph& graph = t.graph;
   const auto counts = dragonfly_counts(df);
 
@@ -99,7 +100,7 @@ Topology build_dragonfly(const TopologyParams& params) {
     for (int e = 0; e < p; ++e) {
       const VertexId endpoint =
           add_vertex(graph, VertexKind::kEndpoint, fmt::format("s{}.ep{}", s, e), 0, 0);
-      add_link(graph, endpoint, static_cast<VertexId>(s), bw, lat);
+      add_link(graph, endpoint, static_cast<VertexId>(s), bw, endpoint_lat);
     }
   }
   for (int s = 0; s < a; ++s) t.diameter_sources.push_back(sw(0, s));  // groups are alike

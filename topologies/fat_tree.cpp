@@ -14,7 +14,13 @@ long long ceil_div(long long a, long long b) {
 
 struct Wiring {
   double bandwidth_Bps;
-  sim::Time latency;
+  sim::Time endpoint_latency;  // endpoint to its leaf
+  sim::Time switch_latency;    // switch to switch
+
+  explicit Wiring(const TopologyParams& params)
+      : bandwidth_Bps(params.link_Bps()),
+        endpoint_latency(params.endpoint_link_latency()),
+        switch_latency(params.switch_link_latency()) {}
 };
 
 std::vector<VertexId> add_switches(Graph& graph, int count, const std::string& prefix, int plane,
@@ -32,7 +38,7 @@ std::vector<VertexId> add_switches(Graph& graph, int count, const std::string& p
 void attach_endpoints(Graph& graph, const std::vector<VertexId>& endpoints,
                       const std::vector<VertexId>& leaves, int down, const Wiring& w, int plane) {
   for (size_t i = 0; i < endpoints.size(); ++i) {
-    add_link(graph, endpoints[i], leaves[i / down], w.bandwidth_Bps, w.latency, plane);
+    add_link(graph, endpoints[i], leaves[i / down], w.bandwidth_Bps, w.endpoint_latency, plane);
   }
 }
 
@@ -43,7 +49,7 @@ void wire_leaves_to_spines(Graph& graph, const std::vector<VertexId>& leaves,
   for (size_t l = 0; l < leaves.size(); ++l) {
     for (int u = 0; u < up; ++u) {
       const long long spine = (static_cast<long long>(l) * up + u) % spine_count;
-      add_link(graph, leaves[l], spines[spine], w.bandwidth_Bps, w.latency, plane);
+      add_link(graph, leaves[l], spines[spine], w.bandwidth_Bps, w.switch_latency, plane);
     }
   }
 }
@@ -66,7 +72,7 @@ std::pair<VertexId, VertexId> add_two_layer_plane(Graph& graph,
                                                   const std::string& prefix) {
   const auto shape = two_layer_shape(static_cast<long long>(ports.size()), params.switch_radix,
                                      params.oversubscription);
-  const Wiring w{params.link_Bps(), params.link_latency};
+  const Wiring w(params);
   const auto endpoints = add_endpoints(graph, ports, plane);
   const auto leaves = add_switches(graph, shape.leaves, prefix + "leaf", plane, 1);
   const auto spines = add_switches(graph, shape.spines, prefix + "spine", plane, 2);
@@ -144,7 +150,7 @@ Topology build_multi_rail_fat_tree(const TopologyParams& params) {
   const int rails = params.nics_per_node;
   const auto rail_shape =
       two_layer_shape(params.nodes, params.switch_radix, params.oversubscription);
-  const Wiring w{params.link_Bps(), params.link_latency};
+  const Wiring w(params);
   std::vector<VertexId> leaves;
   for (int rail = 0; rail < rails; ++rail) {
     std::vector<std::pair<int, int>> ports;
@@ -181,7 +187,7 @@ Topology build_fat_tree3(const TopologyParams& params) {
   const int pods = static_cast<int>(ceil_div(endpoints, per_pod));
   const int cores_per_group =
       static_cast<int>(ceil_div(static_cast<long long>(pods) * half, params.switch_radix));
-  const Wiring w{params.link_Bps(), params.link_latency};
+  const Wiring w(params);
 
   std::vector<std::pair<int, int>> ports;
   for (int n = 0; n < params.nodes; ++n) {
@@ -194,13 +200,13 @@ Topology build_fat_tree3(const TopologyParams& params) {
     const auto pod_leaves = add_switches(t.graph, half, fmt::format("pod{}.leaf", pod), 0, 1);
     const auto aggs = add_switches(t.graph, half, fmt::format("pod{}.agg", pod), 0, 2);
     for (VertexId leaf : pod_leaves) {
-      for (VertexId agg : aggs) add_link(t.graph, leaf, agg, w.bandwidth_Bps, w.latency, 0);
+      for (VertexId agg : aggs) add_link(t.graph, leaf, agg, w.bandwidth_Bps, w.switch_latency, 0);
     }
     for (int j = 0; j < half; ++j) {
       for (int u = 0; u < half; ++u) {
         const int core = (pod * half + u) % cores_per_group;
-        add_link(t.graph, aggs[j], cores[j * cores_per_group + core], w.bandwidth_Bps, w.latency,
-                 0);
+        add_link(t.graph, aggs[j], cores[j * cores_per_group + core], w.bandwidth_Bps,
+                 w.switch_latency, 0);
       }
     }
     // Every core of group j meets aggregation switch j of every pod: one of each layer covers
@@ -221,7 +227,7 @@ Topology build_fire_flyer2(const TopologyParams& params) {
   t.kind = "fireflyer2";
   t.switch_radix = params.switch_radix;
   const auto& ff = params.fire_flyer;
-  const Wiring w{params.link_Bps(), params.link_latency};
+  const Wiring w(params);
   const int down = leaf_downlinks(params.switch_radix, params.oversubscription);
   const int up = params.switch_radix - down;
   const int leaf_count = params.switch_radix;
@@ -262,7 +268,7 @@ Topology build_fire_flyer2(const TopologyParams& params) {
     for (int i = 0; i < ff.inter_zone_links; ++i) {
       const VertexId a = take_port(zone);
       const VertexId b = take_port(zone + 1);
-      add_link(t.graph, a, b, w.bandwidth_Bps, w.latency, zone);
+      add_link(t.graph, a, b, w.bandwidth_Bps, w.switch_latency, zone);
     }
   }
   t.bisection_Bps = ff.zones > 1

@@ -30,12 +30,13 @@ NodeVertices add_node(Graph& graph, const NodeParams& params, int node) {
   if (params.nvswitch) {
     v.nvswitch = add_vertex(graph, VertexKind::kNvSwitch, prefix + "nvswitch", -1, 0);
     for (VertexId gpu : v.gpus) {
-      add_link(graph, gpu, v.nvswitch, params.nvlink_GBps * 1e9, params.nvlink_latency, -1);
+      add_link(graph, gpu, v.nvswitch, params.nvlink_GBps * 1e9,
+               params.nvlink_gpu_to_gpu_latency / 2, -1);
     }
   } else if (params.nvlink_GBps > 0) {
     for (int i = 0; i + 1 < params.gpus; i += 2) {
-      add_link(graph, v.gpus[i], v.gpus[i + 1], params.nvlink_GBps * 1e9, params.nvlink_latency,
-               -1);
+      add_link(graph, v.gpus[i], v.gpus[i + 1], params.nvlink_GBps * 1e9,
+               params.nvlink_gpu_to_gpu_latency, -1);
     }
   }
   return v;
@@ -55,7 +56,8 @@ std::vector<NodeVertices> attach_nodes(Topology& fabric, const NodeParams& param
       if (it == endpoints.end()) {
         throw std::invalid_argument("the fabric has no endpoint '" + label + "'");
       }
-      // The port's plane is the fabric's; the NIC-to-port hop costs no extra latency.
+      // The port's plane is the fabric's; the NIC-to-port hop costs no extra latency (the port's
+      // link to its switch carries the fabric's endpoint term).
       add_link(fabric.graph, result.back().nics[i], it->second, params.nic_Gbps * 1e9 / 8.0,
                sim::Time(), fabric.graph[it->second].plane);
     }

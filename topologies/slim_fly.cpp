@@ -111,7 +111,8 @@ Topology build_slim_fly(const TopologyParams& params) {
         q, degree, 2 * q * q, q));
   }
   const double bw = params.link_Bps();
-  const sim::Time lat = params.link_latency;
+  const sim::Time lat = params.switch_link_latency();
+  const sim::Time endpoint_lat = params.endpoint_link_latency();
   Graph& g = t.graph;
   for (int sub = 0; sub < 2; ++sub) {
     for (int a = 0; a < q; ++a) {
@@ -147,7 +148,7 @@ Topology build_slim_fly(const TopologyParams& params) {
     for (int e = 0; e < p; ++e) {
       const VertexId endpoint =
           add_vertex(g, VertexKind::kEndpoint, fmt::format("s{}.ep{}", s, e), 0, 0);
-      add_link(g, endpoint, static_cast<VertexId>(s), bw, lat);
+      add_link(g, endpoint, static_cast<VertexId>(s), bw, endpoint_lat);
     }
   }
   const double links = static_cast<double>(switches) * degree / 2.0;

@@ -64,6 +64,14 @@ std::string topology_kind_name(TopologyKind kind) {
   return "?";
 }
 
+sim::Time TopologyParams::switch_link_latency() const {
+  return link_latency > sim::Time() ? link_latency : latency.per_switch;
+}
+
+sim::Time TopologyParams::endpoint_link_latency() const {
+  return link_latency > sim::Time() ? link_latency : (latency.per_switch + latency.endpoint) / 2;
+}
+
 int leaf_downlinks(int radix, double oversubscription) {
   const int down =
       static_cast<int>(std::lround(radix * oversubscription / (1.0 + oversubscription)));
@@ -74,6 +82,10 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
   std::vector<ParamProblem> problems;
   if (p.switch_radix < 2) problems.push_back({"switch_radix", "must be at least 2", ">= 2"});
   if (!(p.link_Gbps > 0)) problems.push_back({"link", "must be a positive bandwidth", "400Gbps"});
+  if (p.link_latency < sim::Time() || p.latency.per_switch < sim::Time() ||
+      p.latency.endpoint < sim::Time()) {
+    problems.push_back({"link_latency", "must not be negative", "e.g. 100ns, or 0 for the model"});
+  }
   if (!(p.oversubscription > 0)) {
     problems.push_back({"oversubscription", "must be positive", "1 (non-blocking), 2, 3, ..."});
   }

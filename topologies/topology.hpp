@@ -43,13 +43,35 @@ struct FireFlyerParams {
   int inter_zone_links = 4;  // "a few links" between consecutive zones, leaf to leaf
 };
 
+// One-way latency of the scale-out fabric's links, from the model end-to-end = endpoint +
+// per_switch * (switches a route traverses). models::fabric_hop_latency derives both terms from
+// isca25 Table 5 (CPU-side end-to-end, 64 B; published.yaml latency_us), and
+// tests/models/calibration_test.cpp checks that these defaults, the InfiniBand ones, equal that
+// derivation: per_switch = (cross leaf 3.7 us - same leaf 2.8 us) / 2, endpoint = 2.8 us - 0.45 us.
+// (RoCE: models::fabric_hop_latency(..., FabricTransport::kRoce), 1.0 us and 2.6 us.) This layer
+// does not depend on models/, so the numbers are written here once more.
+//
+// A switch-to-switch link carries per_switch (half a switch at each end); an endpoint's link to
+// its switch carries (per_switch + endpoint) / 2. Any minimal route between two endpoints then
+// sums to endpoint + per_switch * switches: 2.8 us under one leaf, 3.7 us through a spine, 4.6 us
+// across ft3 pods (five switches; an extrapolation, Table 5 measures two-layer routes only).
+// Slim Fly, Dragonfly (local and global links alike) and Fire-Flyer 2 use the same figures: no
+// published latency exists for them.
+struct FabricLatency {
+  sim::Time per_switch = sim::nanoseconds(450);
+  sim::Time endpoint = sim::nanoseconds(2350);
+};
+
 struct TopologyParams {
   TopologyKind kind = TopologyKind::kFatTree2;
   int nodes = 0;          // fat trees: hosts; endpoints = nodes * nics_per_node
   int nics_per_node = 8;  // one NIC (one fabric port) per GPU on the reference system
   int switch_radix = 64;
-  double link_Gbps = 400;                          // every fabric link, per direction
-  sim::Time link_latency = sim::nanoseconds(100);  // per hop, round figure, not a measurement
+  double link_Gbps = 400;  // every fabric link, per direction
+  FabricLatency latency;   // isca25 Table 5, InfiniBand (above)
+  // When positive, every fabric link gets this one latency instead of `latency`'s model (the
+  // topology files' link_latency key); zero: the model.
+  sim::Time link_latency;
   double oversubscription = 1.0;  // leaf downlinks per uplink (ft2, mpft, mrft, fireflyer2)
   int planes = 8;                 // mpft
   SlimFlyParams slim_fly;
@@ -57,6 +79,9 @@ struct TopologyParams {
   FireFlyerParams fire_flyer;
 
   double link_Bps() const { return link_Gbps * 1e9 / 8.0; }
+  // The latency builders give a link between two switches / between an endpoint and its switch.
+  sim::Time switch_link_latency() const;
+  sim::Time endpoint_link_latency() const;
 };
 
 // What is wrong with a set of parameters: `key` is the parameter's name as a topology file

@@ -100,7 +100,8 @@ TEST(LinkIndex, PopulatesAFlowNetworkOneLinkPerDirection) {
   const auto specs = directed_links(links);
   ASSERT_EQ(specs.size(), links.link_count());
   EXPECT_DOUBLE_EQ(specs[0].bandwidth_Bps, 400e9 / 8);
-  EXPECT_EQ(specs[1].latency, sim::nanoseconds(100));
+  // Edge 0 joins endpoint n0.nic0 to its leaf: (per switch 0.45 + endpoint 2.35 us) / 2.
+  EXPECT_EQ(specs[1].latency, sim::nanoseconds(1400));
   sim::Simulator simulator;
   sim::FlowNetwork network(simulator);
   network.add_link(1.0, sim::Time());  // a link of someone else's: routes are offset by one
