@@ -13,8 +13,10 @@
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
 #include "cli/topo_command.hpp"
+#include "cli/trace_writer.hpp"
 #include "cli/train_report.hpp"
 #include "workloads/analytic_step_model.hpp"
+#include "workloads/step_engine.hpp"
 #include "workloads/training_estimate.hpp"
 
 namespace po = boost::program_options;
@@ -29,7 +31,8 @@ const char* kUsage =
     "usage: codesim <command> [options]\n"
     "\n"
     "commands:\n"
-    "  train SCENARIO.yaml [--set key=value]... [--json FILE] [--explain]\n"
+    "  train SCENARIO.yaml [--set key=value]... [--json FILE] [--engine analytic|event]\n"
+    "        [--trace FILE [--trace-ranks LIST]] [--explain]\n"
     "        estimate a training run: step time and breakdown, MFU, GPU-hours, cost, memory\n"
     "  topo TOPOLOGY.yaml|SCENARIO.yaml [--json FILE]\n"
     "        build a network topology: endpoints, switches, links, diameter, bisection, cost\n"
@@ -41,28 +44,66 @@ int run_train(const std::vector<std::string>& args) {
   std::string scenario_path;
   std::vector<std::string> sets;
   std::string json_path;
+  std::string engine = "analytic";
+  std::string trace_path;
+  std::string trace_ranks_text;
   options.add_options()("help,h", "show this help")(
       "set", po::value<std::vector<std::string>>(&sets)->composing(),
       "override a scenario key by its dotted path, e.g. --set plan.pp=8 (repeatable)")(
       "json", po::value<std::string>(&json_path), "write the result as JSON to FILE")(
+      "engine", po::value<std::string>(&engine),
+      "analytic (closed-form step, the default for now) or event (every rank event by event on "
+      "the topology)")("trace", po::value<std::string>(&trace_path),
+                       "write a Chrome-trace/Perfetto JSON of the step to FILE (event engine)")(
+      "trace-ranks", po::value<std::string>(&trace_ranks_text),
+      "GPUs to trace, e.g. 0,128,256 (default: one full pipeline, replica 0)")(
       "explain", "list every assumption the estimate makes");
   po::variables_map vm;
   if (const auto exit = codesim::cli::parse_subcommand(args, "train", options, scenario_path, vm)) {
     return *exit;
   }
 
+  if (engine != "analytic" && engine != "event") {
+    std::cerr << "codesim train: error: --engine '" << engine
+              << "' is not an engine; valid: analytic, event\n";
+    return kExitBadInput;
+  }
+  if (!trace_path.empty() && engine != "event") {
+    std::cerr << "codesim train: error: --trace needs --engine event (the analytic engine has no "
+                 "timeline)\n";
+    return kExitBadInput;
+  }
+  if (!trace_ranks_text.empty() && trace_path.empty()) {
+    std::cerr << "codesim train: error: --trace-ranks needs --trace FILE\n";
+    return kExitBadInput;
+  }
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = codesim::cli::load_training_scenario(scenario_path, sets);
-  const codesim::workloads::AnalyticStepModel model;
-  const auto estimate = codesim::workloads::estimate_training(scenario, model);
+  std::vector<int> trace_ranks;
+  if (!trace_path.empty()) {
+    trace_ranks = codesim::cli::parse_trace_ranks(trace_ranks_text, scenario);
+  }
+  std::vector<codesim::workloads::TraceSpan> trace;
+  const codesim::workloads::AnalyticStepModel analytic;
+  const codesim::workloads::EventStepModel event(trace_ranks,
+                                                 trace_path.empty() ? nullptr : &trace);
+  const codesim::workloads::StepTimeModel& model =
+      engine == "event" ? static_cast<const codesim::workloads::StepTimeModel&>(event) : analytic;
+  const auto estimate = codesim::workloads::estimate_training(
+      scenario, model, engine == "event" ? &analytic : nullptr);
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
+  const codesim::cli::RunInfo run{model.name(), wall_s};
   if (!json_path.empty()) {
-    const auto json = codesim::cli::training_json(scenario, estimate, {model.name(), wall_s});
+    const auto json = codesim::cli::training_json(scenario, estimate, run);
     codesim::cli::write_file_atomically(json_path, json.dump(2) + "\n");
   }
-  std::cout << codesim::cli::training_summary(scenario, estimate, vm.count("explain") > 0);
+  if (!trace_path.empty()) {
+    const auto json = codesim::cli::chrome_trace(trace, trace_ranks, scenario.dp(), scenario.name);
+    codesim::cli::write_file_atomically(trace_path, json.dump() + "\n");
+  }
+  std::cout << codesim::cli::training_summary(scenario, estimate, run, vm.count("explain") > 0);
   return kExitOk;
 }
 

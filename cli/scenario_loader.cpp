@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "cli/command_line.hpp"
+#include "cli/failure_reader.hpp"
 #include "cli/yaml_reader.hpp"
+#include "workloads/cluster_network.hpp"
 #include "workloads/scenario_check.hpp"
 
 namespace codesim::cli {
@@ -131,12 +133,17 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
   }
   if (r.has("topology")) {
     MapReader t(ctx, r.node("topology"), "cluster.topology",
-                {"kind", "planes", "switch_radix", "oversubscription"});
+                {"kind", "planes", "switch_radix", "oversubscription", "failures"});
     s.cluster.fabric.kind =
         *topo::topology_kind_from_name(t.choice("kind", topo::topology_kind_names(), "mpft"));
     s.cluster.fabric.planes = int(t.integer("planes", s.cluster.node.nics));
     s.cluster.fabric.switch_radix = int(t.integer("switch_radix", 64, 2));
     s.cluster.fabric.oversubscription = t.number("oversubscription", 1.0);
+    if (t.has("failures")) {
+      const YAML::Node failures = t.node("failures");
+      const std::string path = t.key_path("failures");
+      s.cluster.fabric.failures = read_failures(ctx, failures, path);
+    }
   }
 }
 
@@ -304,6 +311,13 @@ TrainingScenario load_training_scenario(const std::string& path,
 
   for (const auto& problem : workloads::check_scenario(s)) {
     ctx.fail(problem.key, root, problem.message, problem.valid);
+  }
+  if (!s.cluster.fabric.failures.empty()) {
+    // Names are checked on the graph the event-driven engine builds: fabric and node insides.
+    const std::string path = "cluster.topology.failures";
+    resolve_failures_at(ctx, root["cluster"]["topology"]["failures"], path,
+                        workloads::build_cluster_graph(s.cluster).topology,
+                        s.cluster.fabric.failures);
   }
   return s;
 }

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "cli/failure_reader.hpp"
 #include "cli/yaml_reader.hpp"
 
 namespace codesim::cli {
@@ -48,6 +50,7 @@ const std::vector<TopologyKey>& topology_keys() {
       {"zones", {K::kFireFlyer2}},
       {"nodes_per_zone", {K::kFireFlyer2}},
       {"inter_zone_links", {K::kFireFlyer2}},
+      {"failures", {}},
   };
   return kKeys;
 }
@@ -215,6 +218,21 @@ std::string topology_summary(const TopologyRequest& request, const topo::Topolog
   return out;
 }
 
+// The topology map's `failures`, resolved on the fabric the request builds.
+void read_request_failures(const YamlContext& ctx, const MapReader& t, TopologyRequest& request) {
+  if (!t.has("failures")) return;
+  const topo::FailureSpec spec = read_failures(ctx, t.node("failures"), t.key_path("failures"));
+  if (spec.empty()) return;
+  request.failures = resolve_failures_at(ctx, t.node("failures"), t.key_path("failures"),
+                                         topo::build_topology(request.params), spec);
+  request.has_failures = true;
+}
+
+std::string failures_summary(const topo::FailureImpact& f) {
+  return fmt::format("  failures            {} switches and {} links down, {} endpoints cut off\n",
+                     f.switches_down, f.links_down, f.endpoints_cut_off);
+}
+
 }  // namespace
 
 TopologyRequest load_topology_request(const std::string& path) {
@@ -249,6 +267,7 @@ TopologyRequest load_topology_request(const std::string& path) {
       if (problem.key == "nics_per_node") cluster.fail("node", problem.message, problem.valid);
       t.fail(problem.key, problem.message, problem.valid);
     }
+    read_request_failures(ctx, t, request);
     return request;
   }
   const MapReader top(ctx, root, "", {"name", "topology", "prices"});
@@ -264,6 +283,7 @@ TopologyRequest load_topology_request(const std::string& path) {
   for (const auto& problem : topo::check_params(p)) {
     t.fail(problem.key, problem.message, problem.valid);
   }
+  read_request_failures(ctx, t, request);
   return request;
 }
 
@@ -279,11 +299,22 @@ int run_topo(const std::vector<std::string>& args) {
   const topo::Topology topology = topo::build_topology(request.params);
   const topo::Structure structure = topo::measure(topology);
   const topo::Cost cost = topo::fabric_cost(structure, topology.switch_radix, request.prices);
+  std::optional<topo::FailureImpact> impact;
+  if (request.has_failures) {
+    const topo::Router router(topology, {request.failures, false});
+    impact = topo::failure_impact(router);
+  }
   if (!json_path.empty()) {
-    write_file_atomically(json_path,
-                          topology_json(request, topology, structure, cost).dump(2) + "\n");
+    auto json = topology_json(request, topology, structure, cost);
+    if (impact) {
+      json["failures"] = {{"switches_down", impact->switches_down},
+                          {"links_down", impact->links_down},
+                          {"endpoints_cut_off", impact->endpoints_cut_off}};
+    }
+    write_file_atomically(json_path, json.dump(2) + "\n");
   }
   std::cout << topology_summary(request, topology, structure, cost);
+  if (impact) std::cout << failures_summary(*impact);
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "topologies/failures.hpp"
 #include "topologies/structure.hpp"
 #include "topologies/topology.hpp"
 
@@ -14,6 +15,8 @@ struct TopologyRequest {
   std::string name;
   topo::TopologyParams params;
   topo::Prices prices;
+  topo::Failures failures;  // resolved on the fabric the params build
+  bool has_failures = false;
 };
 
 // Reads a topology file (`topology: {kind: ..., ...}`) or a scenario (its cluster.topology and

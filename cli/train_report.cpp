@@ -62,6 +62,25 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
       {"pp_send_s_per_micro_batch", n.pp_send_s_per_micro_batch},
       {"dp_bytes_per_gpu_per_step", n.dp_bytes_per_gpu},
   };
+  if (!n.links.empty()) {
+    nlohmann::ordered_json links = nlohmann::ordered_json::array();
+    for (const auto& u : n.links) {
+      links.push_back({{"tier", u.tier},
+                       {"plane", u.plane},
+                       {"links", u.links},
+                       {"bytes", u.bytes},
+                       {"mean_utilisation", u.mean_utilisation},
+                       {"max_utilisation", u.max_utilisation}});
+    }
+    j["network"]["links"] = std::move(links);
+    const auto& ph = e.step.phases;
+    j["phases_s"] = {{"warm_up", ph.warm_up_s},
+                     {"steady", ph.steady_s},
+                     {"cool_down", ph.cool_down_s},
+                     {"trailing_weight_gradients", ph.trailing_weight_s},
+                     {"data_parallel_and_optimizer", ph.data_parallel_s},
+                     {"idle", ph.idle_s}};
+  }
   j["model"] = {
       {"name", s.model.name},
       {"params_total", e.params.total},
@@ -91,7 +110,8 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
 }
 
 std::string training_summary(const workloads::TrainingScenario& s,
-                             const workloads::TrainingEstimate& e, bool explain) {
+                             const workloads::TrainingEstimate& e, const RunInfo& run,
+                             bool explain) {
   std::string out;
   auto line = [&](const std::string& text) { out += text + "\n"; };
   const auto& b = e.step.breakdown;
@@ -115,6 +135,21 @@ std::string training_summary(const workloads::TrainingScenario& s,
   part("pipeline bubble", b.pipeline_bubble_s);
   part("DP sync (ZeRO-1)", b.dp_comm_s);
   part("optimizer", b.optimizer_s);
+  if (!e.step.network.links.empty()) {
+    const auto& ph = e.step.phases;
+    line(fmt::format(
+        "  phases         warm-up {:.3f} s, steady {:.3f} s, cool-down {:.3f} s (trailing weight "
+        "gradients {:.3f} s), ZeRO-1 and optimizer {:.3f} s; idle {:.3f} s",
+        ph.warm_up_s, ph.steady_s, ph.cool_down_s, ph.trailing_weight_s, ph.data_parallel_s,
+        ph.idle_s));
+    std::string tiers;
+    for (const auto& u : e.step.network.links) {
+      if (u.plane >= 0) continue;
+      tiers += fmt::format("{}{} {:.0f}% mean / {:.0f}% max", tiers.empty() ? "" : ", ", u.tier,
+                           100 * u.mean_utilisation, 100 * u.max_utilisation);
+    }
+    line("  link use       " + tiers);
+  }
   line(
       fmt::format("  throughput     {:.1f}B tokens/day, {:.0f} TFLOPS/GPU, MFU {:.1f}% "
                   "(BF16 peak; {:.1f}% with non-causal FLOPs)",
@@ -131,8 +166,12 @@ std::string training_summary(const workloads::TrainingScenario& s,
                   e.memory.total_bytes() / kGiB, double(s.gpu.hbm_bytes) / kGiB, e.memory.rank,
                   e.memory.weights_bytes / kGiB, e.memory.gradients_bytes / kGiB,
                   e.memory.optimizer_bytes / kGiB, e.memory.activations_bytes / kGiB));
-  line(fmt::format("  engine         analytic (fast mode); calibration {} measured on {}",
-                   s.calibration.name, s.calibration.measured_on));
+  const std::string engine =
+      run.engine == "analytic"
+          ? "analytic (fast mode)"
+          : fmt::format("{}, {} events, {:.1f} s", run.engine, e.step.events, run.wall_s);
+  line(fmt::format("  engine         {}; calibration {} measured on {}", engine, s.calibration.name,
+                   s.calibration.measured_on));
   if (explain) {
     line("assumptions:");
     for (const auto& a : e.assumptions) line("  - " + a);

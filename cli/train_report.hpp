@@ -12,7 +12,7 @@
 namespace codesim::cli {
 
 struct RunInfo {
-  std::string engine;  // "analytic", later "event"
+  std::string engine;  // the step model's name: "analytic" or "event-driven"
   double wall_s = 0;   // the only field that differs between identical runs
 };
 
@@ -21,6 +21,7 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& scenario
                                      const RunInfo& run);
 
 std::string training_summary(const workloads::TrainingScenario& scenario,
-                             const workloads::TrainingEstimate& estimate, bool explain);
+                             const workloads::TrainingEstimate& estimate, const RunInfo& run,
+                             bool explain);
 
 }  // namespace codesim::cli

@@ -3,6 +3,7 @@
 // The GPU itself is a models::GpuSpec beside it; graph builders construct Boost.Graph
 // topologies from this.
 
+#include "topologies/failures.hpp"
 #include "topologies/topology.hpp"
 
 namespace codesim::topo {
@@ -19,6 +20,7 @@ struct FabricSpec {
   int planes = 8;
   int switch_radix = 64;
   double oversubscription = 1.0;  // downlinks per uplink at the leaf
+  FailureSpec failures;           // what is down, by label (resolved on the built graph)
 };
 
 struct ClusterSpec {

@@ -146,10 +146,6 @@ void ChunkCostModel::add_moe_ffn(ChunkCost& cost) const {
     add.gemm({t, h, ef * m.shared_experts}, plan.gemm_precision);
   }
   add.memory(2.0 * t * h * (m.experts_per_token + 2));  // weighted sum of the combined copies
-  const EpCommCost fwd = ep_forward();
-  const EpCommCost bwd = ep_backward();
-  cost.forward.comm_s += fwd.dispatch_s + fwd.combine_s;
-  cost.backward_input.comm_s += bwd.dispatch_s + bwd.combine_s;
 }
 
 double ChunkCostModel::achieved_nvlink_GBps() const {
@@ -217,15 +213,32 @@ double ChunkCostModel::pp_send_s() const {
   return bytes / scenario_.cluster.nic_bytes_per_second_per_gpu();
 }
 
-ChunkCost ChunkCostModel::layer(int layer) const {
-  ChunkCost cost;
-  add_attention(cost);
+bool ChunkCostModel::moe_layer(int layer) const {
   const auto& m = scenario_.model;
-  const bool dense = !m.is_moe() || (layer < m.layers && layer < m.dense_layers);
-  if (dense) {
-    add_dense_ffn(cost);
+  return m.is_moe() && !(layer < m.layers && layer < m.dense_layers);
+}
+
+LayerParts ChunkCostModel::layer_parts(int layer) const {
+  LayerParts parts;
+  add_attention(parts.attention);
+  parts.moe = moe_layer(layer);
+  if (parts.moe) {
+    add_moe_ffn(parts.ffn);
   } else {
-    add_moe_ffn(cost);
+    add_dense_ffn(parts.ffn);
+  }
+  return parts;
+}
+
+ChunkCost ChunkCostModel::layer(int layer) const {
+  const LayerParts parts = layer_parts(layer);
+  ChunkCost cost = parts.attention;
+  cost += parts.ffn;
+  if (parts.moe) {
+    const EpCommCost fwd = ep_forward();
+    const EpCommCost bwd = ep_backward();
+    cost.forward.comm_s += fwd.dispatch_s + fwd.combine_s;
+    cost.backward_input.comm_s += bwd.dispatch_s + bwd.combine_s;
   }
   return cost;
 }
@@ -249,14 +262,19 @@ ChunkCost ChunkCostModel::output_head() const {
   return cost;
 }
 
-ChunkCost ChunkCostModel::mtp_module() const {
+ChunkCost ChunkCostModel::mtp_module_extras() const {
   const auto& m = scenario_.model;
   ChunkCost cost;
   Adder add{compute_, cost};
   add.memory(8.0 * double(tokens_) * m.hidden);  // two RMSNorms
   add.gemm({tokens_, m.hidden, 2 * int64_t{m.hidden}}, scenario_.plan.gemm_precision);
-  cost += layer(m.layers);
   cost += output_head();
+  return cost;
+}
+
+ChunkCost ChunkCostModel::mtp_module() const {
+  ChunkCost cost = mtp_module_extras();
+  cost += layer(scenario_.model.layers);
   return cost;
 }
 

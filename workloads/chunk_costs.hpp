@@ -37,11 +37,24 @@ struct EpCommCost {
   double nvlink_GBps = 0;  // achieved, per GPU
 };
 
+// One layer cut where an MoE layer's all-to-alls cut it, for the event-driven engine: the
+// attention half (norm, attention, output projection, residual) and the FFN half (dense FFN, or
+// the gate, routed and shared experts and the weighted sum). Communication is left out of both.
+struct LayerParts {
+  ChunkCost attention;
+  ChunkCost ffn;
+  bool moe = false;  // the FFN half sits between a dispatch and a combine
+};
+
 class ChunkCostModel {
  public:
   explicit ChunkCostModel(const TrainingScenario& scenario);
 
   ChunkCost layer(int layer) const;  // layer == model.layers: an MTP module's block
+  LayerParts layer_parts(int layer) const;
+  bool moe_layer(int layer) const;
+  // An MTP module without its block: norms, projection, the shared output head.
+  ChunkCost mtp_module_extras() const;
   ChunkCost embedding() const;
   ChunkCost output_head() const;  // final norm, head GEMM and cross-entropy
   ChunkCost mtp_module() const;   // its norms, projection, block and the shared head

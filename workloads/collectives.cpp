@@ -96,6 +96,7 @@ CollectiveRun::CollectiveRun(sim::Simulator& sim, sim::FlowNetwork& net, Collect
     : sim_(sim), net_(net), collective_(std::move(collective)), route_(std::move(route)) {
   const int n = collective_.ranks;
   const int steps = collective_.steps();
+  steps_ = steps;
   sends_.assign(n, std::vector<std::vector<int>>(steps));
   pending_in_.assign(n, std::vector<int>(steps, 0));
   pending_out_.assign(n, std::vector<int>(steps, 0));
@@ -115,10 +116,11 @@ CollectiveRun::CollectiveRun(sim::Simulator& sim, sim::FlowNetwork& net, Collect
 void CollectiveRun::start() {
   finish_ = sim_.now();
   for (int r = 0; r < collective_.ranks; ++r) try_start_step(r, 0);
+  if (remaining_ == 0 && when_finished_) when_finished_();
 }
 
 void CollectiveRun::try_start_step(int rank, int step) {
-  if (step >= collective_.steps() || started_[rank][step]) return;
+  if (step >= steps_ || started_[rank][step]) return;
   if (step > 0 && (pending_in_[rank][step - 1] > 0 || pending_out_[rank][step - 1] > 0)) return;
   started_[rank][step] = true;
   for (int index : sends_[rank][step]) {
@@ -138,6 +140,7 @@ void CollectiveRun::on_done(sim::Simulator& sim, void* self, std::uint64_t index
   run.finish_ = sim.now();
   run.try_start_step(t.src, t.step + 1);
   run.try_start_step(t.dst, t.step + 1);
+  if (run.remaining_ == 0 && run.when_finished_) run.when_finished_();
 }
 
 }  // namespace codesim::workloads

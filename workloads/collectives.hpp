@@ -52,6 +52,8 @@ class CollectiveRun {
   using Route = std::function<std::vector<sim::FlowNetwork::LinkId>(int src, int dst)>;
   CollectiveRun(sim::Simulator& sim, sim::FlowNetwork& net, Collective collective, Route route);
   void start();  // now
+  // Runs once, at the instant the last transfer arrives (at start() when there is none).
+  void when_finished(std::function<void()> callback) { when_finished_ = std::move(callback); }
   bool finished() const { return remaining_ == 0; }
   sim::Time finish_time() const { return finish_; }
 
@@ -67,8 +69,10 @@ class CollectiveRun {
   std::vector<std::vector<int>> pending_in_;          // [rank][step] receives not yet done
   std::vector<std::vector<int>> pending_out_;         // [rank][step] sends not yet done
   std::vector<std::vector<bool>> started_;            // [rank][step]
+  int steps_ = 0;  // collective_.steps(), which scans every transfer
   std::size_t remaining_ = 0;
   sim::Time finish_;
+  std::function<void()> when_finished_;
 };
 
 }  // namespace codesim::workloads

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <stdexcept>
 
+#include "workloads/cluster_network.hpp"
 #include "workloads/memory.hpp"
 #include "workloads/pipeline.hpp"
 
@@ -44,6 +46,29 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
             fmt::format("{} NICs cannot be shared evenly by {} GPUs", s.cluster.node.nics,
                         s.cluster.node.gpus),
             "a divisor or multiple of cluster.node.gpus");
+  }
+  // The fabric the event-driven engine builds (the analytic one only needs it to be buildable).
+  using topo::TopologyKind;
+  const TopologyKind kind = s.cluster.fabric.kind;
+  const bool fat_tree = kind == TopologyKind::kFatTree2 ||
+                        kind == TopologyKind::kMultiPlaneFatTree ||
+                        kind == TopologyKind::kMultiRailFatTree || kind == TopologyKind::kFatTree3;
+  if (!fat_tree) {
+    problem("cluster.topology.kind",
+            fmt::format("a training cluster cannot be built on '{}' yet (its parameters are "
+                        "topology-file keys; see codesim topo)",
+                        topo::topology_kind_name(kind)),
+            "mpft, mrft, ft2, ft3");
+    return problems;
+  }
+  for (const auto& p : topo::check_params(fabric_params(s.cluster, s.cluster.node.nic_Gbps))) {
+    static const std::map<std::string, std::string> kKeys = {
+        {"nodes", "cluster.nodes"},
+        {"nics_per_node", "cluster.node.nics"},
+        {"link", "cluster.node.nic"},
+    };
+    const auto it = kKeys.find(p.key);
+    problem(it != kKeys.end() ? it->second : "cluster.topology." + p.key, p.message, p.valid);
   }
   if (gpus % (plan.pp * plan.tp) != 0) {
     problem("plan.pp",

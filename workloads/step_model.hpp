@@ -22,6 +22,27 @@ struct StepBreakdown {
   }
 };
 
+// How busy one tier of links (and, for the fabric, one plane) was over the step: bytes carried
+// over capacity x step time, per direction.
+struct LinkUse {
+  std::string tier;  // nvlink, pcie, nic, endpoint-switch, switch-switch
+  int plane = -1;    // -1: all planes (or not a fabric tier)
+  int links = 0;     // directed links
+  double bytes = 0;
+  double mean_utilisation = 0;
+  double max_utilisation = 0;
+};
+
+// Where the slowest rank's step went, in the order it happened.
+struct StepPhases {
+  double warm_up_s = 0;          // until its first backward starts (forwards only)
+  double steady_s = 0;           // until its last forward ends
+  double cool_down_s = 0;        // the remaining backwards and weight gradients
+  double trailing_weight_s = 0;  // of which weight gradients after the last forward
+  double idle_s = 0;             // compute stream idle before its operations end (all bubbles)
+  double data_parallel_s = 0;    // ZeRO-1 and optimizer after its operations
+};
+
 struct StepNetwork {
   double ep_ib_bytes_per_token_per_moe_layer = 0;  // forward dispatch + combine
   double ep_nvlink_bytes_per_token_per_moe_layer = 0;
@@ -31,12 +52,14 @@ struct StepNetwork {
   double ep_backward_comm_s_per_moe_layer = 0;
   double pp_send_s_per_micro_batch = 0;
   double dp_bytes_per_gpu = 0;
+  std::vector<LinkUse> links;  // event-driven engine only: per tier, then per fabric plane
 };
 
 struct StepResult {
   double step_time_s = 0;
   StepBreakdown breakdown;
   StepNetwork network;
+  StepPhases phases;  // event-driven engine only
   int micro_batches = 0;
   int slowest_rank = 0;
   long long events = 0;  // simulated events; 0 for the analytic model

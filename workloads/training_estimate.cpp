@@ -23,7 +23,8 @@ int ramp_batch_sequences(const TrainingScenario& s, double tokens) {
   return std::max(granule, int(batch / granule) * granule);
 }
 
-TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeModel& model) {
+TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeModel& model,
+                                   const StepTimeModel* ramp_model) {
   TrainingEstimate e;
   const int seq = s.plan.sequence_length;
   e.params = models::count_params(s.model);
@@ -50,11 +51,15 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
       s.plan.ramp.from_sequences > 0 ? std::min(s.plan.ramp.over_tokens, s.plan.tokens_total) : 0;
   if (ramp_tokens > 0) {
     const double segment = ramp_tokens / kRampSegments;
+    const double scale =
+        ramp_model
+            ? e.step.step_time_s / ramp_model->step(s, s.plan.global_batch_sequences).step_time_s
+            : 1.0;
     for (int i = 0; i < kRampSegments; ++i) {
       const int batch = ramp_batch_sequences(s, (i + 0.5) * segment);
-      const StepResult step = model.step(s, batch);
+      const double step_s = (ramp_model ? *ramp_model : model).step(s, batch).step_time_s * scale;
       const double tokens_per_step = double(batch) * seq;
-      e.ramp_gpu_hours += segment / tokens_per_step * step.step_time_s * gpus / 3600.0;
+      e.ramp_gpu_hours += segment / tokens_per_step * step_s * gpus / 3600.0;
     }
   }
   e.gpu_hours_total = e.ramp_gpu_hours + (s.plan.tokens_total - ramp_tokens) * gpu_hours_per_token;
@@ -64,6 +69,11 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
       split_stages(s.model, stage_count(s.plan.schedule, s.plan.pp), s.plan.stage_layers);
   e.memory = peak_rank_memory(s, stages);
   e.assumptions = model.assumptions(s);
+  if (ramp_model && ramp_tokens > 0) {
+    e.assumptions.push_back("batch-ramp steps: the " + ramp_model->name() +
+                            " step at each ramp batch, scaled by " + model.name() + " / " +
+                            ramp_model->name() + " at the full batch");
+  }
   return e;
 }
 

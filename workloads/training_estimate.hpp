@@ -31,7 +31,11 @@ struct TrainingEstimate {
   std::vector<std::string> assumptions;
 };
 
-TrainingEstimate estimate_training(const TrainingScenario& scenario, const StepTimeModel& model);
+// `ramp_model`, when given, prices the batch-ramp steps instead of `model`: its step at each ramp
+// batch, scaled by model / ramp_model at the full batch (the event-driven engine simulates the
+// full batch once and leaves the ramp's few percent of tokens to the analytic model's shape).
+TrainingEstimate estimate_training(const TrainingScenario& scenario, const StepTimeModel& model,
+                                   const StepTimeModel* ramp_model = nullptr);
 
 // Batch size (sequences) at which the ramp trains after `tokens` tokens, rounded down to a whole
 // number of micro-batches per data-parallel rank (at least one).

@@ -132,8 +132,38 @@ INSTANTIATE_TEST_SUITE_P(
                  "did you mean 'pp'?"},
         BadInput{"m_beyond_the_ep_group", 0, "", "--set plan.max_nodes_per_token=9",
                  "--set plan.max_nodes_per_token=9", "plan.max_nodes_per_token",
-                 "exceeds the 8 nodes"}),
+                 "exceeds the 8 nodes"},
+        BadInput{"failed_switch_that_does_not_exist", 6,
+                 "  topology: {kind: mpft, planes: 8, failures: {switches: [p0.spine99]}}", "",
+                 "6:", "cluster.topology.failures.switches", "no switch is labelled 'p0.spine99'"},
+        BadInput{"failed_plane_beyond_the_fabric", 0, "",
+                 "--set cluster.topology.failures.planes=[8]",
+                 "--set cluster.topology.failures.planes=[8]", "cluster.topology.failures.planes",
+                 "the fabric has no plane 8"},
+        BadInput{"failed_link_between_unjoined_switches", 6,
+                 "  topology: {kind: mpft, failures: {links: [[p0.leaf0, p1.spine0]]}}", "",
+                 "6:", "cluster.topology.failures.links", "are not joined by a link"},
+        BadInput{"topology_kind_a_cluster_cannot_use", 6, "  topology: {kind: slimfly}", "",
+                 "6:", "cluster.topology.kind", "cannot be built on 'slimfly'"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
+
+TEST(BadInputOptions, TraceNeedsTheEventEngineAndRealRanks) {
+  const auto dir = scratch_dir("bad-trace");
+  const std::string scenario = std::string(CODESIM_SOURCE_DIR) + "/examples/gpt-small-a100-64.yaml";
+  const auto trace = dir / "trace.json";
+  auto analytic = run_codesim("train '" + scenario + "' --trace '" + trace.string() + "'", dir);
+  EXPECT_EQ(analytic.exit_code, 2);
+  EXPECT_NE(analytic.err.find("--engine event"), std::string::npos) << analytic.err;
+  auto rank = run_codesim(
+      "train '" + scenario + "' --engine event --trace '" + trace.string() + "' --trace-ranks 0,64",
+      dir);
+  EXPECT_EQ(rank.exit_code, 2);
+  EXPECT_NE(rank.err.find("'64' is not a GPU"), std::string::npos) << rank.err;
+  EXPECT_FALSE(std::filesystem::exists(trace));
+  auto engine = run_codesim("train '" + scenario + "' --engine fast", dir);
+  EXPECT_EQ(engine.exit_code, 2);
+  EXPECT_NE(engine.err.find("valid: analytic, event"), std::string::npos) << engine.err;
+}
 
 TEST(BadInputFiles, MissingAndEmptyFiles) {
   const auto dir = scratch_dir("bad-files");

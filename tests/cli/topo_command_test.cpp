@@ -154,5 +154,26 @@ INSTANTIATE_TEST_SUITE_P(
                                   "topology.nodes", "ft3"}),
     [](const auto& info) { return info.param.name; });
 
+TEST(TopoCommand, ReportsWhatFailuresTakeDown) {
+  const auto dir = scratch_dir("topo-failures");
+  const auto file = dir / "mpft-failed.yaml";
+  {
+    std::ofstream out(file);
+    out << "topology:\n  kind: mpft\n  nodes: 256\n  planes: 8\n  switch_radix: 64\n"
+           "  failures: {planes: [3], switches: [p0.spine1]}\n";
+  }
+  const auto json_path = dir / "out.json";
+  const auto r =
+      run_codesim("topo '" + file.string() + "' --json '" + json_path.string() + "'", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("failures"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read_text(json_path));
+  // Plane 3: 8 leaves and 4 spines, its 256 endpoint links and 256 leaf-spine links; spine 1 of
+  // plane 0: its 64 links.
+  EXPECT_EQ(j["failures"]["switches_down"], 13);
+  EXPECT_EQ(j["failures"]["links_down"], 256 + 256 + 64);
+  EXPECT_EQ(j["failures"]["endpoints_cut_off"], 256);
+}
+
 }  // namespace
 }  // namespace codesim::topo

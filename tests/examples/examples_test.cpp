@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,44 @@ TEST(DefaultScenario, SetOverridesAnyKey) {
   EXPECT_NE(a["step_time_s"], b["step_time_s"]);
   EXPECT_LT(b["network"]["ep_ib_achieved_GBps"].get<double>(),
             a["network"]["ep_ib_achieved_GBps"].get<double>());
+}
+
+// The event-driven engine on the small MoE example: every rank event by event, a Chrome trace of
+// one pipeline, and the same bytes (JSON and trace) from two runs.
+TEST(EventEngine, SmallMoeExampleRunsWithATraceAndTheSameBytes) {
+  const auto dir = scratch_dir("event-engine");
+  std::vector<std::string> results, traces;
+  for (int run = 0; run < 2; ++run) {
+    const auto json_path = dir / ("run" + std::to_string(run) + ".json");
+    const auto trace_path = dir / ("trace" + std::to_string(run) + ".json");
+    const auto r = run_codesim("train '" + example_path("deepseek-v2-lite-h800-64") +
+                                   "' --engine event --json '" + json_path.string() +
+                                   "' --trace '" + trace_path.string() + "'",
+                               dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(read_text(json_path));
+    EXPECT_EQ(j["sim"]["engine"], "event-driven");
+    EXPECT_GT(j["sim"]["events"].get<double>(), 0);
+    EXPECT_GT(j["breakdown_s"]["exposed_ep_comm"].get<double>(), 0);
+    ASSERT_TRUE(j["network"].contains("links"));
+    j["sim"].erase("wall_s");
+    results.push_back(j.dump());
+    traces.push_back(read_text(trace_path));
+  }
+  EXPECT_EQ(results[0], results[1]);
+  EXPECT_EQ(traces[0], traces[1]);
+  const auto trace = nlohmann::json::parse(traces[0]);
+  // One pipeline by default: replica 0 of pipeline ranks 0..3, GPUs 0, 16, 32, 48 (dp 16), each
+  // with compute spans and all-to-all spans on the communication stream.
+  std::set<std::pair<int, int>> streams;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "X") streams.insert({e["pid"].get<int>(), e["tid"].get<int>()});
+  }
+  for (int gpu : {0, 16, 32, 48}) {
+    EXPECT_TRUE(streams.count({gpu, 0})) << "compute of GPU " << gpu;
+    EXPECT_TRUE(streams.count({gpu, 1})) << "all-to-alls of GPU " << gpu;
+  }
+  EXPECT_EQ(streams.size(), 8u);
 }
 
 }  // namespace

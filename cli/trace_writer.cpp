@@ -1,0 +1,102 @@
+#include "cli/trace_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "cli/scenario_error.hpp"
+
+namespace codesim::cli {
+namespace {
+
+double microseconds(sim::Time t) {
+  return double(t.ps()) / 1e6;
+}
+
+}  // namespace
+
+std::vector<int> parse_trace_ranks(const std::string& text,
+                                   const workloads::TrainingScenario& scenario) {
+  const int gpus = scenario.gpus();
+  std::vector<int> ranks;
+  if (text.empty()) {
+    for (int p = 0; p < scenario.plan.pp; ++p) ranks.push_back(p * scenario.dp());
+    return ranks;
+  }
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    std::size_t used = 0;
+    int rank = -1;
+    try {
+      rank = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || rank < 0 || rank >= gpus) {
+      throw ScenarioError({"--trace-ranks " + text}, "",
+                          fmt::format("'{}' is not a GPU of this cluster", item),
+                          fmt::format("comma-separated GPU ranks from 0 to {}", gpus - 1));
+    }
+    if (std::find(ranks.begin(), ranks.end(), rank) == ranks.end()) ranks.push_back(rank);
+    start = comma + 1;
+  }
+  return ranks;
+}
+
+nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spans,
+                                    const std::vector<int>& ranks, int replicas,
+                                    const std::string& scenario_name) {
+  using workloads::TraceSpan;
+  nlohmann::ordered_json events = nlohmann::ordered_json::array();
+  for (int rank : ranks) {
+    events.push_back({{"name", "process_name"},
+                      {"ph", "M"},
+                      {"pid", rank},
+                      {"args",
+                       {{"name", fmt::format("GPU {} (pipeline rank {}, replica {})", rank,
+                                             rank / replicas, rank % replicas)}}}});
+    events.push_back({{"name", "process_sort_index"},
+                      {"ph", "M"},
+                      {"pid", rank},
+                      {"args", {{"sort_index", rank}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", rank},
+                      {"tid", 0},
+                      {"args", {{"name", "compute"}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", rank},
+                      {"tid", 1},
+                      {"args", {{"name", "communication (reserved SMs)"}}}});
+  }
+  for (const TraceSpan& s : spans) {
+    const bool compute = s.stream == TraceSpan::Stream::kCompute;
+    const std::string what =
+        compute ? std::string(1, s.pass) : std::string(workloads::exchange_name(s.exchange));
+    events.push_back({{"name", fmt::format("{} mb{}", what, s.micro_batch)},
+                      {"cat", compute ? "compute" : "all-to-all"},
+                      {"ph", "X"},
+                      {"pid", s.rank},
+                      {"tid", compute ? 0 : 1},
+                      {"ts", microseconds(s.start)},
+                      {"dur", microseconds(s.end - s.start)},
+                      {"args",
+                       {{"pass", std::string(1, s.pass)},
+                        {"direction", s.direction},
+                        {"stage", s.stage},
+                        {"micro_batch", s.micro_batch}}}});
+  }
+  nlohmann::ordered_json trace;
+  trace["traceEvents"] = std::move(events);
+  trace["displayTimeUnit"] = "ms";
+  trace["otherData"] = {{"scenario", scenario_name},
+                        {"generator", "codesim train --engine event"},
+                        {"passes", "F forward, B input backward, b full backward, W weights"}};
+  return trace;
+}
+
+}  // namespace codesim::cli

@@ -1,0 +1,26 @@
+#pragma once
+// Chrome-trace (Perfetto) JSON of the event-driven engine's spans: a process per traced GPU, a
+// thread per stream (compute; communication on the reserved SMs), one complete event ("X") per
+// span, timestamps in microseconds from the start of the step.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "workloads/step_engine.hpp"
+
+namespace codesim::cli {
+
+// `replicas`: data-parallel replicas, to name GPU g as (pipeline rank g / replicas, replica
+// g % replicas).
+// "0,128,256" into GPU ranks, checked against the scenario; empty text: replica 0 of every
+// pipeline rank (one full pipeline). Throws ScenarioError naming --trace-ranks.
+std::vector<int> parse_trace_ranks(const std::string& text,
+                                   const workloads::TrainingScenario& scenario);
+
+nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spans,
+                                    const std::vector<int>& ranks, int replicas,
+                                    const std::string& scenario_name);
+
+}  // namespace codesim::cli
