@@ -27,12 +27,19 @@ int switch_diameter(const Topology& topology);
 Structure measure(const Topology& topology);
 
 // Prices in US dollars. The defaults are the values in topologies/prices.yaml (the edge reads
-// that file and may override each field); see it for sources and dates.
+// that file and may override each field); see it for the sources, quotes and dates. They are
+// 2024-2026 street prices of 400G NDR InfiniBand parts, not fitted to any published cost.
 struct Prices {
-  double switch_usd_per_port = 500;  // assumed: a 64-port 400G switch at 32,000
-  double switch_link_usd = 1500;     // assumed: optical cable and two transceivers
-  double endpoint_link_usd = 1000;   // assumed: NIC to leaf cable and transceivers
-  double nic_usd = 1500;             // assumed; reported apart from the fabric
+  // NVIDIA Quantum-2 QM9700, USD 32,870 channel listing (2026-07) / 64 ports.
+  double switch_usd_per_port = 513.59375;
+  // 2 x half a twin-port 800G OSFP SR8 (MMA4Z00-NS compatible, USD 879 each) + an MPO-12/APC
+  // fiber (USD 50, assumed: no public listing found).
+  double switch_link_usd = 929;
+  // 400G OSFP SR4 at the NIC (MMA4Z00-NS400 compatible, USD 769) + half a twin-port 800G SR8 at
+  // the leaf (879 / 2) + the assumed USD 50 fiber.
+  double endpoint_link_usd = 1258.5;
+  // ConnectX-7 MCX75310AAS-NEAT, USD 2,188 (FS.com, 2026-09); reported apart from the fabric.
+  double nic_usd = 2188;
 };
 
 struct Cost {

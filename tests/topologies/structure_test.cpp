@@ -77,6 +77,19 @@ TEST(Cost, PricesFileMatchesTheDefaults) {
   EXPECT_EQ(root["prices"]["endpoint_link_usd"].as<double>(), defaults.endpoint_link_usd);
   EXPECT_EQ(root["prices"]["nic_usd"].as<double>(), defaults.nic_usd);
   EXPECT_GE(root["sources"].size(), 2u);
+  for (const auto& source : root["sources"]) EXPECT_FALSE(source.as<std::string>().empty());
+}
+
+// The defaults are sums of sourced part prices (see topologies/prices.yaml): a 64-port switch at
+// USD 32,870, a twin-port 800G OSFP SR8 at 879 (half of it per 400G port), a 400G OSFP SR4 at
+// 769, and an assumed USD 50 fiber per link. Editing one number without its derivation fails here.
+TEST(Cost, DefaultPricesFollowTheirDerivation) {
+  const Prices p;
+  const double switch_price = 32870, twin_port_sr8 = 879, single_port_sr4 = 769, fiber = 50;
+  EXPECT_DOUBLE_EQ(p.switch_usd_per_port * 64, switch_price);
+  EXPECT_DOUBLE_EQ(p.switch_link_usd, 2 * (twin_port_sr8 / 2) + fiber);
+  EXPECT_DOUBLE_EQ(p.endpoint_link_usd, single_port_sr4 + twin_port_sr8 / 2 + fiber);
+  EXPECT_DOUBLE_EQ(p.nic_usd, 2188);
 }
 
 }  // namespace
