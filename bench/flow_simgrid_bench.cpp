@@ -12,8 +12,9 @@
 // its route latency; with every route at 2 us all weights are equal, as in codesim.
 //
 // Prints both wall times (platform build + simulation), their ratio and the largest relative
-// difference between the two simulators' completion times. `--codesim-only` skips SimGrid (for
-// profiling).
+// difference between the two simulators' completion times, and a checksum of codesim's
+// completion times (FNV-1a over their bit patterns: equal across runs when codesim is
+// deterministic). `--codesim-only` skips SimGrid (for profiling).
 
 #include <algorithm>
 #include <chrono>
@@ -83,6 +84,19 @@ std::vector<Flow> make_flows() {
     }
   }
   return flows;
+}
+
+// FNV-1a over the bit patterns of the completion times, in flow order.
+std::uint64_t checksum(const std::vector<double>& completion) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (double t : completion) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    for (int byte = 0; byte < 8; ++byte) {
+      hash = (hash ^ ((bits >> (8 * byte)) & 0xff)) * 1099511628211ull;
+    }
+  }
+  return hash;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -189,8 +203,9 @@ int main(int argc, char** argv) {
   const Result ours = run_codesim(flows);
   double last = 0;
   for (double t : ours.completion) last = std::max(last, t);
-  std::printf("codesim: wall %.3f s, %llu solves, last completion %.9f s\n", ours.wall_seconds,
-              static_cast<unsigned long long>(ours.solves), last);
+  std::printf("codesim: wall %.3f s, %llu solves, last completion %.9f s, checksum %016llx\n",
+              ours.wall_seconds, static_cast<unsigned long long>(ours.solves), last,
+              static_cast<unsigned long long>(checksum(ours.completion)));
   if (codesim_only) return 0;
 
   int sg_argc = 1;

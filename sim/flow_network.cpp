@@ -10,7 +10,7 @@ FlowNetwork::FlowNetwork(Simulator& sim) : sim_(sim) {}
 FlowNetwork::LinkId FlowNetwork::add_link(double bytes_per_second, Time latency) {
   if (!(bytes_per_second > 0)) throw std::invalid_argument("FlowNetwork: bandwidth must be > 0");
   if (latency < Time::zero()) throw std::invalid_argument("FlowNetwork: negative latency");
-  links_.push_back({latency, 0.0});
+  links_.push_back({latency, 0.0, {}});
   return system_.add_constraint(bytes_per_second);
 }
 
@@ -35,11 +35,13 @@ FlowNetwork::FlowId FlowNetwork::start_flow(const std::vector<LinkId>& route, do
   } else {
     slot = std::uint32_t(flows_.size());
     flows_.emplace_back();
+    progress_.emplace_back();
+    if (flows_.size() > finish_width_) finish_grow();
   }
   Flow& f = flows_[slot];
   f.route = route;
-  f.remaining = bytes;
-  f.rate = 0;
+  f.bytes = bytes;
+  progress_[slot] = {bytes, 0.0, sim_.now()};
   f.done = done;
   f.ctx = ctx;
   f.tag = tag;
@@ -67,7 +69,7 @@ std::uint32_t FlowNetwork::slot_of(FlowId id) const {
 
 double FlowNetwork::rate(FlowId id) const {
   const std::uint32_t slot = slot_of(id);
-  return slot == kNoFlow ? 0.0 : flows_[slot].rate;
+  return slot == kNoFlow ? 0.0 : progress_[slot].rate;
 }
 
 void FlowNetwork::request_solve() {
@@ -77,22 +79,34 @@ void FlowNetwork::request_solve() {
   sim_.schedule_in(Time::zero(), &on_solve, this, 0, Priority::kFlowCompletion + 1);
 }
 
-void FlowNetwork::advance(Flow& f) {
-  const double sent = std::min(f.remaining, f.rate * (sim_.now() - f.last_update).seconds());
-  f.remaining -= sent;
-  for (LinkId link : f.route) links_[link].bytes += sent;
-  f.last_update = sim_.now();
+double FlowNetwork::link_bytes(LinkId link) const {
+  double bytes = links_.at(link).bytes;
+  for (std::uint32_t slot : links_[link].flows) {
+    const Progress& p = progress_[slot];
+    const double since = std::min(p.remaining, p.rate * (sim_.now() - p.last_update).seconds());
+    bytes += flows_[slot].bytes - p.remaining + since;
+  }
+  return bytes;
+}
+
+void FlowNetwork::advance(Progress& p) {
+  const double sent = std::min(p.remaining, p.rate * (sim_.now() - p.last_update).seconds());
+  p.remaining -= sent;
+  p.last_update = sim_.now();
 }
 
 void FlowNetwork::on_activate(Simulator&, void* self, std::uint64_t slot) {
   auto& net = *static_cast<FlowNetwork*>(self);
   Flow& f = net.flows_[slot];
   f.variable = net.system_.add_variable(f.weight);
-  for (LinkId link : f.route) net.system_.expand(link, f.variable);
+  for (LinkId link : f.route) {
+    net.system_.expand(link, f.variable);
+    net.links_[link].flows.push_back(std::uint32_t(slot));
+  }
   if (net.flow_of_variable_.size() <= f.variable) net.flow_of_variable_.resize(f.variable + 1);
   net.flow_of_variable_[f.variable] = std::uint32_t(slot);
   f.transferring = true;
-  f.last_update = net.sim_.now();
+  net.progress_[slot].last_update = net.sim_.now();
   net.request_solve();
 }
 
@@ -103,87 +117,72 @@ void FlowNetwork::on_complete(Simulator&, void* self, std::uint64_t slot) {
 void FlowNetwork::complete(std::uint32_t slot) {
   Flow& f = flows_[slot];
   if (f.transferring) {
-    advance(f);
-    // The completion time was rounded up to a picosecond; what is left is rounding.
-    for (LinkId link : f.route) links_[link].bytes += f.remaining;
+    // The completion time was rounded up to a picosecond: all bytes have arrived.
+    for (LinkId link : f.route) {
+      links_[link].bytes += f.bytes;
+      auto& flows = links_[link].flows;
+      *std::find(flows.begin(), flows.end(), slot) = flows.back();
+      flows.pop_back();
+    }
     system_.remove_variable(f.variable);
     request_solve();
   }
   f.in_use = false;
   f.transferring = false;
-  f.rate = 0;
+  progress_[slot].rate = 0;
   --active_;
   free_slots_.push_back(slot);
   f.done(sim_, f.ctx, f.tag);
 }
 
-bool FlowNetwork::finish_before(std::uint32_t a, std::uint32_t b) const {
-  const Flow& x = flows_[a];
-  const Flow& y = flows_[b];
-  return x.finish < y.finish || (x.finish == y.finish && x.order < y.order);
-}
-
-void FlowNetwork::heap_place(std::size_t i, std::uint32_t slot) {
-  finish_heap_[i] = slot;
-  flows_[slot].heap_slot = std::uint32_t(i);
-}
-
-void FlowNetwork::heap_sift_up(std::size_t i) {
-  const std::uint32_t slot = finish_heap_[i];
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / 2;
-    if (!finish_before(slot, finish_heap_[parent])) break;
-    heap_place(i, finish_heap_[parent]);
-    i = parent;
+void FlowNetwork::finish_grow() {
+  while (finish_width_ < flows_.size()) finish_width_ *= 2;
+  finish_keys_.resize(finish_width_);
+  finish_tree_.assign(finish_width_, {});
+  for (std::size_t node = finish_width_ - 1; node >= 1; --node) {
+    if (2 * node >= finish_width_) {
+      const auto left = std::uint32_t(2 * node - finish_width_);
+      const std::uint32_t slot = finish_keys_[left + 1] < finish_keys_[left] ? left + 1 : left;
+      finish_tree_[node] = {finish_keys_[slot], slot};
+    } else {
+      const FinishNode& left = finish_tree_[2 * node];
+      const FinishNode& right = finish_tree_[2 * node + 1];
+      finish_tree_[node] = right.key < left.key ? right : left;
+    }
   }
-  heap_place(i, slot);
 }
 
-void FlowNetwork::heap_sift_down(std::size_t i) {
-  const std::uint32_t slot = finish_heap_[i];
-  const std::size_t n = finish_heap_.size();
-  for (;;) {
-    std::size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && finish_before(finish_heap_[child + 1], finish_heap_[child])) ++child;
-    if (!finish_before(finish_heap_[child], slot)) break;
-    heap_place(i, finish_heap_[child]);
-    i = child;
-  }
-  heap_place(i, slot);
-}
-
-void FlowNetwork::heap_update(std::uint32_t slot) {
-  Flow& f = flows_[slot];
-  if (f.heap_slot == kNotQueued) {
-    finish_heap_.push_back(slot);
-    f.heap_slot = std::uint32_t(finish_heap_.size() - 1);
-    heap_sift_up(f.heap_slot);
+void FlowNetwork::finish_set(std::uint32_t slot, FinishKey key) {
+  finish_keys_[slot] = key;
+  // The lowest inner level: its children are leaves, adjacent slots.
+  std::size_t node = (finish_width_ + slot) / 2;
+  const std::uint32_t left = slot & ~std::uint32_t{1};
+  const std::uint32_t least = finish_keys_[left + 1] < finish_keys_[left] ? left + 1 : left;
+  FinishNode& bottom = finish_tree_[node];
+  const FinishKey& least_key = finish_keys_[least];
+  if (bottom.slot == least && bottom.key.finish == least_key.finish &&
+      bottom.key.order == least_key.order) {
     return;
   }
-  const std::size_t i = f.heap_slot;
-  heap_sift_up(i);
-  if (flows_[slot].heap_slot == i) heap_sift_down(i);
-}
-
-void FlowNetwork::heap_remove(std::uint32_t slot) {
-  Flow& f = flows_[slot];
-  if (f.heap_slot == kNotQueued) return;
-  const std::size_t i = f.heap_slot;
-  f.heap_slot = kNotQueued;
-  const std::uint32_t last = finish_heap_.back();
-  finish_heap_.pop_back();
-  if (last == slot) return;
-  heap_place(i, last);
-  heap_sift_up(i);
-  if (flows_[last].heap_slot == i) heap_sift_down(i);
+  bottom = {least_key, least};
+  for (node /= 2; node >= 1; node /= 2) {
+    const FinishNode& l = finish_tree_[2 * node];
+    const FinishNode& r = finish_tree_[2 * node + 1];
+    const FinishNode& winner = r.key < l.key ? r : l;
+    FinishNode& current = finish_tree_[node];
+    if (current.slot == winner.slot && current.key.finish == winner.key.finish &&
+        current.key.order == winner.key.order) {
+      return;
+    }
+    current = winner;
+  }
 }
 
 void FlowNetwork::arm_finish_event() {
   // The event may wait at or before the earliest finish (a flow that slowed down leaves it
   // early: it then finds nothing due and re-arms), never after it.
-  if (finish_heap_.empty()) return;
-  const Time earliest = flows_[finish_heap_[0]].finish;
+  if (finish_top().key.order == kNotQueued) return;
+  const Time earliest = finish_top().key.finish;
   if (finish_event_pending_) {
     if (finish_event_time_ <= earliest) return;
     sim_.cancel(finish_event_);
@@ -196,10 +195,11 @@ void FlowNetwork::arm_finish_event() {
 void FlowNetwork::on_finish_due(Simulator& sim, void* self, std::uint64_t) {
   auto& net = *static_cast<FlowNetwork*>(self);
   net.finish_event_pending_ = false;
-  while (!net.finish_heap_.empty()) {
-    const std::uint32_t slot = net.finish_heap_[0];
-    if (net.flows_[slot].finish > sim.now()) break;
-    net.heap_remove(slot);
+  for (;;) {
+    const FinishNode& top = net.finish_top();
+    if (top.key.order == kNotQueued || top.key.finish > sim.now()) break;
+    const std::uint32_t slot = top.slot;
+    net.finish_set(slot, {});
     net.complete(slot);
   }
   net.arm_finish_event();
@@ -212,17 +212,15 @@ void FlowNetwork::on_solve(Simulator& sim, void* self, std::uint64_t) {
   ++net.solves_;
   for (MaxMinSystem::VariableId variable : net.system_.last_solved()) {
     const std::uint32_t slot = net.flow_of_variable_[variable];
-    Flow& f = net.flows_[slot];
+    Progress& p = net.progress_[slot];
     const double rate = net.system_.value(variable);
-    if (rate == f.rate) continue;  // same rate, same completion time
-    net.advance(f);
-    f.rate = rate;
+    if (rate == p.rate) continue;  // same rate, same completion time
+    net.advance(p);
+    p.rate = rate;
     if (rate > 0) {
-      f.finish = sim.now() + from_seconds_ceil(f.remaining / rate);
-      f.order = net.next_order_++;
-      net.heap_update(slot);
-    } else {
-      net.heap_remove(slot);
+      net.finish_set(slot, {sim.now() + from_seconds_ceil(p.remaining / rate), net.next_order_++});
+    } else if (net.finish_keys_[slot].order != kNotQueued) {
+      net.finish_set(slot, {});
     }
   }
   net.arm_finish_event();

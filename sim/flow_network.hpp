@@ -2,9 +2,9 @@
 // Flows over routes of links, sharing bandwidth by max-min fairness (a fluid model). A flow
 // waits out its route's latency, then transfers its bytes at the rate the MaxMinSystem gives
 // it; every start and finish re-solves only the flows that share links with it. The network keeps
-// the transferring flows' projected finishes itself and holds one simulator event for the
-// earliest; flows due at one instant complete in the order their finishes were projected. Knows
-// links and routes, nothing of topology.
+// the transferring flows' projected finishes itself, in a tournament tree over the flow slots,
+// and holds one simulator event for the earliest; flows due at one instant complete in the order
+// their finishes were projected. Knows links and routes, nothing of topology.
 
 #include <cstdint>
 #include <vector>
@@ -36,24 +36,27 @@ class FlowNetwork {
 
   double rate(FlowId flow) const;  // bytes per second now; 0 while in its latency phase
   std::size_t active_flows() const { return active_; }
-  double link_bytes(LinkId link) const { return links_[link].bytes; }  // carried so far
+  // Carried so far: a transferring flow counts what it has sent by now.
+  double link_bytes(LinkId link) const;
   std::uint64_t solves() const { return solves_; }
 
  private:
   struct Link {
     Time latency;
-    double bytes = 0;
+    double bytes = 0;                  // of the flows done
+    std::vector<std::uint32_t> flows;  // the transferring flows over it (slots)
   };
-  static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
-  struct Flow {
-    std::vector<LinkId> route;
+  // What a rate change reads and writes, per flow slot apart from the rest of the flow: the
+  // changes of a solve touch 32 bytes a flow, not its route and handlers.
+  struct alignas(32) Progress {
     double remaining = 0;
     double rate = 0;
     Time last_update;
-    EventId completion;       // a zero-byte or local flow's own completion event
-    Time finish;              // projected finish while transferring at a positive rate
-    std::uint64_t order = 0;  // ties on `finish`: earlier projection first
-    std::uint32_t heap_slot = kNotQueued;
+  };
+  struct Flow {
+    std::vector<LinkId> route;
+    double bytes = 0;
+    EventId completion;  // a zero-byte or local flow's own completion event
     OnFlowDone done = nullptr;
     void* ctx = nullptr;
     std::uint64_t tag = 0;
@@ -70,29 +73,45 @@ class FlowNetwork {
   static void on_solve(Simulator& sim, void* self, std::uint64_t);
   static void on_finish_due(Simulator& sim, void* self, std::uint64_t);
   void complete(std::uint32_t slot);
-  // Projected finishes of the transferring flows, a binary min-heap on (finish, order) whose
-  // flows know their positions; one simulator event waits for its top.
-  bool finish_before(std::uint32_t a, std::uint32_t b) const;
-  void heap_place(std::size_t i, std::uint32_t slot);
-  void heap_sift_up(std::size_t i);
-  void heap_sift_down(std::size_t i);
-  void heap_update(std::uint32_t slot);  // after its finish or order changed, or to insert
-  void heap_remove(std::uint32_t slot);
+  // Projected finishes of the transferring flows, keyed (finish, order) by flow slot, in a
+  // tournament tree: the keys are its leaves (slot s is leaf width + s), inner node i
+  // (1 <= i < width) holds the least key below it, with its slot, computed from its children
+  // 2i and 2i + 1, which sit side by side. Setting a slot's key recomputes the nodes above its
+  // leaf and stops at the first that comes out unchanged. One simulator event waits for the
+  // root's finish.
+  static constexpr std::uint64_t kNotQueued = ~std::uint64_t{0};
+  struct FinishKey {
+    Time finish = Time::max();
+    std::uint64_t order = kNotQueued;  // ties on `finish`: earlier projection first
+    friend bool operator<(const FinishKey& x, const FinishKey& y) {
+      return x.finish < y.finish || (x.finish == y.finish && x.order < y.order);
+    }
+  };
+  struct alignas(32) FinishNode {
+    FinishKey key;
+    std::uint32_t slot = 0;
+  };
+  void finish_set(std::uint32_t slot, FinishKey key);  // FinishKey{} dequeues
+  const FinishNode& finish_top() const { return finish_tree_[1]; }
+  void finish_grow();  // to a width of at least flows_.size()
   void arm_finish_event();
   void request_solve();
-  void advance(Flow& flow);  // account for bytes sent since the last update
+  void advance(Progress& progress);  // account for bytes sent since the last update
   std::uint32_t slot_of(FlowId id) const;
 
   Simulator& sim_;
   MaxMinSystem system_;
   std::vector<Link> links_;
   std::vector<Flow> flows_;
+  std::vector<Progress> progress_;  // per slot
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::uint32_t> flow_of_variable_;
   std::size_t active_ = 0;
   std::uint64_t solves_ = 0;
   bool solve_pending_ = false;
-  std::vector<std::uint32_t> finish_heap_;
+  std::size_t finish_width_ = 2;
+  std::vector<FinishKey> finish_keys_ = std::vector<FinishKey>(2);    // per slot
+  std::vector<FinishNode> finish_tree_ = std::vector<FinishNode>(2);  // [0] unused
   std::uint64_t next_order_ = 0;
   EventId finish_event_;
   Time finish_event_time_;

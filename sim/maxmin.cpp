@@ -18,7 +18,8 @@ MaxMinSystem::ConstraintId MaxMinSystem::add_constraint(double capacity) {
 void MaxMinSystem::set_capacity(ConstraintId c, double capacity) {
   if (!(capacity >= 0)) throw std::invalid_argument("MaxMinSystem: capacity must be >= 0");
   constraints_.at(c).capacity = capacity;
-  if (constraints_[c].component != kNoComponent) {
+  if (constraints_[c].component != kNone) {
+    components_[constraints_[c].component].resolve_all = true;
     mark_component_dirty(constraints_[c].component);
   } else {
     dirty_constraints_.push_back(c);
@@ -34,12 +35,14 @@ void MaxMinSystem::mark_component_dirty(std::uint32_t k) {
 
 void MaxMinSystem::invalidate_component(std::uint32_t k) {
   Component& component = components_[k];
-  for (VariableId id : component.variables) {
-    variables_[id].component = kNoComponent;
+  for (std::size_t i = 0; i < component.variables.size(); ++i) {
+    if (!component.alive[i]) continue;  // its id may belong to another variable by now
+    const VariableId id = component.variables[i];
+    variables_[id].component = kNone;
     if (component.dirty) dirty_variables_.push_back(id);
   }
   for (ConstraintId c : component.constraints) {
-    constraints_[c].component = kNoComponent;
+    constraints_[c].component = kNone;
     if (component.dirty) dirty_constraints_.push_back(c);
   }
   component.variables.clear();
@@ -47,34 +50,6 @@ void MaxMinSystem::invalidate_component(std::uint32_t k) {
   component.valid = false;
   component.dirty = false;
   free_components_.push_back(k);
-}
-
-void MaxMinSystem::cache_component(const std::vector<VariableId>& vars,
-                                   const std::vector<ConstraintId>& cons) {
-  for (ConstraintId c : cons) {
-    if (constraints_[c].component != kNoComponent) invalidate_component(constraints_[c].component);
-  }
-  for (VariableId id : vars) {
-    if (variables_[id].component != kNoComponent) invalidate_component(variables_[id].component);
-  }
-  std::uint32_t k;
-  if (!free_components_.empty()) {
-    k = free_components_.back();
-    free_components_.pop_back();
-  } else {
-    k = std::uint32_t(components_.size());
-    components_.emplace_back();
-  }
-  Component& component = components_[k];
-  component.valid = true;
-  component.dirty = false;
-  component.variables.assign(vars.begin(), vars.end());
-  component.constraints.assign(cons.begin(), cons.end());
-  for (std::size_t i = 0; i < vars.size(); ++i) {
-    variables_[vars[i]].component = k;
-    variables_[vars[i]].component_slot = std::uint32_t(i);
-  }
-  for (ConstraintId c : cons) constraints_[c].component = k;
 }
 
 MaxMinSystem::VariableId MaxMinSystem::add_variable(double weight, double bound) {
@@ -87,14 +62,15 @@ MaxMinSystem::VariableId MaxMinSystem::add_variable(double weight, double bound)
   } else {
     id = VariableId(variables_.size());
     variables_.push_back({});
+    values_.push_back(0);
   }
   Variable& v = variables_[id];
   v.weight = weight;
   v.bound = bound;
-  v.value = 0;
   v.alive = true;
-  v.component = kNoComponent;
+  v.component = kNone;
   v.constraints.clear();
+  values_[id] = 0;
   dirty_variables_.push_back(id);
   return id;
 }
@@ -103,8 +79,8 @@ void MaxMinSystem::expand(ConstraintId c, VariableId id, double coefficient) {
   if (!(coefficient > 0)) throw std::invalid_argument("MaxMinSystem: coefficient must be > 0");
   Variable& v = variables_.at(id);
   Constraint& constraint = constraints_.at(c);
-  if (v.component != kNoComponent) invalidate_component(v.component);
-  if (constraint.component != kNoComponent) invalidate_component(constraint.component);
+  if (v.component != kNone) invalidate_component(v.component);
+  if (constraint.component != kNone) invalidate_component(constraint.component);
   for (auto& use : v.constraints) {
     if (use.index == c) {
       use.coefficient += coefficient;
@@ -124,13 +100,13 @@ void MaxMinSystem::remove_variable(VariableId id) {
   Variable& v = variables_.at(id);
   if (!v.alive) throw std::invalid_argument("MaxMinSystem: variable already removed");
   const std::uint32_t k = v.component;
-  if (k != kNoComponent) {
+  if (k != kNone) {
+    // Dead in its component's arrays; the next solve re-solves from the batch that fixed it.
     Component& component = components_[k];
-    const VariableId moved = component.variables.back();
-    component.variables[v.component_slot] = moved;
-    variables_[moved].component_slot = v.component_slot;
-    component.variables.pop_back();
-    v.component = kNoComponent;
+    component.alive[v.component_slot] = 0;
+    ++component.dead;
+    component.cut_batch = std::min(component.cut_batch, component.locals[v.component_slot].batch);
+    v.component = kNone;
     mark_component_dirty(k);
   }
   for (const auto& use : v.constraints) {
@@ -142,19 +118,23 @@ void MaxMinSystem::remove_variable(VariableId id) {
         break;
       }
     }
-    if (k == kNoComponent) dirty_constraints_.push_back(use.index);
+    if (k == kNone) dirty_constraints_.push_back(use.index);
   }
   v.constraints.clear();
   v.alive = false;
-  v.value = 0;
+  values_[id] = 0;
   free_variables_.push_back(id);
 }
 
 void MaxMinSystem::set_bound(VariableId id, double bound) {
   if (!(bound >= 0)) throw std::invalid_argument("MaxMinSystem: bound must be >= 0");
-  variables_.at(id).bound = bound;
-  if (variables_[id].component != kNoComponent) {
-    mark_component_dirty(variables_[id].component);
+  Variable& v = variables_.at(id);
+  v.bound = bound;
+  if (v.component != kNone) {
+    Component& component = components_[v.component];
+    component.locals[v.component_slot].bound = bound;
+    component.resolve_all = true;
+    mark_component_dirty(v.component);
   } else {
     dirty_variables_.push_back(id);
   }
@@ -163,7 +143,7 @@ void MaxMinSystem::set_bound(VariableId id, double bound) {
 double MaxMinSystem::usage(ConstraintId c) const {
   double sum = 0;
   for (const auto& use : constraints_.at(c).variables) {
-    sum += use.coefficient * variables_[use.index].value;
+    sum += use.coefficient * values_[use.index];
   }
   return sum;
 }
@@ -204,17 +184,14 @@ void MaxMinSystem::solve() {
         for (const auto& back : v.constraints) visit_constraint(back.index);
       }
     }
-    if (!component_variables.empty()) {
-      solve_component(component_variables, component_constraints);
-      cache_component(component_variables, component_constraints);
-    }
+    if (!component_variables.empty()) cache_and_solve(component_variables, component_constraints);
   };
-  // Index loops: a search may append to the dirty lists (see cache_component).
+  // Index loops: a search may append to the dirty lists (see cache_and_solve).
   for (std::size_t i = 0; i < dirty_variables_.size(); ++i) {
     const VariableId id = dirty_variables_[i];
     const Variable& v = variables_[id];
     if (v.alive && v.mark != epoch_) {
-      if (v.component != kNoComponent) {
+      if (v.component != kNone) {
         mark_component_dirty(v.component);
       } else {
         search_from({}, id, true);
@@ -224,7 +201,7 @@ void MaxMinSystem::solve() {
   for (std::size_t i = 0; i < dirty_constraints_.size(); ++i) {
     const ConstraintId c = dirty_constraints_[i];
     if (constraints_[c].mark != epoch_) {
-      if (constraints_[c].component != kNoComponent) {
+      if (constraints_[c].component != kNone) {
         mark_component_dirty(constraints_[c].component);
       } else {
         search_from({c}, 0, false);
@@ -233,22 +210,19 @@ void MaxMinSystem::solve() {
   }
   dirty_variables_.clear();
   dirty_constraints_.clear();
-  // Components only removals changed since they were found: solved as they are, no search.
+  // Components only removals or capacity and bound changes touched: solved as they are.
   for (std::size_t i = 0; i < dirty_components_.size(); ++i) {
     Component& component = components_[dirty_components_[i]];
     if (!component.valid || !component.dirty) continue;
     component.dirty = false;
-    component_variables.assign(component.variables.begin(), component.variables.end());
-    component_constraints.assign(component.constraints.begin(), component.constraints.end());
-    if (!component_variables.empty()) solve_component(component_variables, component_constraints);
+    solve_component(component);
   }
   dirty_components_.clear();
 }
 
 void MaxMinSystem::sort_ids(std::vector<std::uint32_t>& ids, std::size_t universe) {
-  // A large component is sorted through a bitmap of the id space (a linear pass, where sorting
-  // thousands of ids on every solve was a sixth of a flow network's time); a small one by
-  // std::sort.
+  // A large component is sorted through a bitmap of the id space (a linear pass); a small one
+  // by std::sort.
   const std::size_t words = universe / 64 + 1;
   if (ids.size() * 8 < words) {
     std::sort(ids.begin(), ids.end());
@@ -267,152 +241,323 @@ void MaxMinSystem::sort_ids(std::vector<std::uint32_t>& ids, std::size_t univers
   }
 }
 
-void MaxMinSystem::solve_component(std::vector<VariableId>& vars, std::vector<ConstraintId>& cons) {
-  // Deterministic order whatever order the search found them in.
+void MaxMinSystem::transpose_uses(Component& component) {
+  const std::size_t m = component.constraints.size();
+  std::vector<std::uint32_t>& begin = component.constraint_begin;
+  begin.assign(m + 1, 0);
+  for (std::uint32_t c : component.use_constraint) ++begin[c + 1];
+  for (std::size_t c = 0; c < m; ++c) begin[c + 1] += begin[c];
+  component.constraint_variables.resize(component.use_constraint.size());
+  std::vector<std::uint32_t> next(begin.begin(), begin.end() - 1);
+  const auto& locals = component.locals;
+  for (std::size_t v = 0; v < component.variables.size(); ++v) {
+    for (std::uint32_t u = locals[v].first_use; u < locals[v + 1].first_use; ++u) {
+      component.constraint_variables[next[component.use_constraint[u]]++] = std::uint32_t(v);
+    }
+  }
+}
+
+void MaxMinSystem::cache_and_solve(std::vector<VariableId>& vars, std::vector<ConstraintId>& cons) {
+  // Deterministic local numbering whatever order the search found them in.
   sort_ids(vars, variables_.size());
   sort_ids(cons, constraints_.size());
-  // The constraints that still have unfixed variables, in a binary min-heap on (level, id)
-  // whose entries know their positions, so that a changed level moves its one entry. (A heap
-  // with lazily refreshed keys held mostly stale entries: a saturation changes the levels of
-  // every link of every variable it fixes.) active_ holds the ids, levels_ their levels.
-  active_.clear();
-  levels_.clear();
-  auto before = [&](std::size_t a, std::size_t b) {
-    return levels_[a] < levels_[b] || (levels_[a] == levels_[b] && active_[a] < active_[b]);
-  };
-  auto swap_entries = [&](std::size_t a, std::size_t b) {
-    std::swap(active_[a], active_[b]);
-    std::swap(levels_[a], levels_[b]);
-    constraints_[active_[a]].active_slot = std::uint32_t(a);
-    constraints_[active_[b]].active_slot = std::uint32_t(b);
-  };
-  auto sift_up = [&](std::size_t i) {
-    while (i > 0 && before(i, (i - 1) / 2)) {
-      swap_entries(i, (i - 1) / 2);
-      i = (i - 1) / 2;
-    }
-  };
-  auto sift_down = [&](std::size_t i) {
-    for (;;) {
-      std::size_t least = i;
-      const std::size_t left = 2 * i + 1, right = left + 1;
-      if (left < active_.size() && before(left, least)) least = left;
-      if (right < active_.size() && before(right, least)) least = right;
-      if (least == i) return;
-      swap_entries(i, least);
-      i = least;
-    }
-  };
-  auto activate = [&](ConstraintId c) {
-    constraints_[c].active_slot = std::uint32_t(active_.size());
-    active_.push_back(c);
-    levels_.push_back(constraints_[c].remaining / constraints_[c].unfixed_weight);
-    sift_up(active_.size() - 1);
-  };
   for (ConstraintId c : cons) {
-    Constraint& constraint = constraints_[c];
-    constraint.remaining = constraint.capacity;
-    constraint.unfixed_weight = 0;
-    constraint.unfixed_count = std::uint32_t(constraint.variables.size());
-    for (const auto& use : constraint.variables) {
-      constraint.unfixed_weight += use.coefficient * variables_[use.index].weight;
-    }
-    constraint.active_slot = kInactive;
-    if (constraint.unfixed_weight > 0) activate(c);
+    if (constraints_[c].component != kNone) invalidate_component(constraints_[c].component);
   }
-  // Bounds as levels (bound / weight), smallest first; ties by variable id.
-  std::vector<std::pair<double, VariableId>> bounds;
-  size_t unfixed = 0;
   for (VariableId id : vars) {
-    Variable& v = variables_[id];
-    v.fixed = false;
-    v.value = 0;
-    if (v.constraints.empty() && std::isinf(v.bound)) {
-      // Nothing limits it; report it as unbounded rather than loop.
-      v.value = std::numeric_limits<double>::infinity();
-      v.fixed = true;
-      continue;
-    }
-    ++unfixed;
-    if (!std::isinf(v.bound)) bounds.emplace_back(v.bound / v.weight, id);
+    if (variables_[id].component != kNone) invalidate_component(variables_[id].component);
   }
-  std::sort(bounds.begin(), bounds.end());
-  size_t next_bound = 0;
-
-  // Constraints whose level changed in the current batch of fixes; refreshed after the batch.
-  std::vector<ConstraintId> touched;
-  auto fix = [&](VariableId id, double t) {
-    Variable& v = variables_[id];
-    v.fixed = true;
-    v.value = std::isinf(v.bound) ? v.weight * t : std::min(v.bound, v.weight * t);
-    --unfixed;
+  std::uint32_t k;
+  if (!free_components_.empty()) {
+    k = free_components_.back();
+    free_components_.pop_back();
+  } else {
+    k = std::uint32_t(components_.size());
+    components_.emplace_back();
+  }
+  Component& component = components_[k];
+  component.valid = true;
+  component.dirty = false;
+  component.resolve_all = true;
+  component.cut_batch = kNone;
+  component.dead = 0;
+  component.partial_solves = 0;
+  component.variables.assign(vars.begin(), vars.end());
+  component.constraints.assign(cons.begin(), cons.end());
+  for (std::size_t i = 0; i < cons.size(); ++i) {
+    constraints_[cons[i]].component = k;
+    constraints_[cons[i]].component_slot = std::uint32_t(i);
+  }
+  const std::size_t n = vars.size();
+  component.locals.resize(n + 1);
+  component.alive.assign(n, 1);
+  component.use_constraint.clear();
+  component.use_coefficient.clear();
+  bool unit = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    Variable& v = variables_[vars[i]];
+    v.component = k;
+    v.component_slot = std::uint32_t(i);
+    component.locals[i] = {v.weight, v.bound, values_[vars[i]],
+                           std::uint32_t(component.use_constraint.size()), kNone};
     for (const auto& use : v.constraints) {
-      Constraint& c = constraints_[use.index];
-      c.remaining = std::max(0.0, c.remaining - use.coefficient * v.value);
-      if (!c.touched) {
-        c.touched = true;
-        touched.push_back(use.index);
-      }
-      // Count rather than trust the subtraction to reach exactly zero.
-      if (--c.unfixed_count == 0) {
-        c.unfixed_weight = 0;
-      } else {
-        c.unfixed_weight -= use.coefficient * v.weight;
-      }
+      component.use_constraint.push_back(constraints_[use.index].component_slot);
+      component.use_coefficient.push_back(use.coefficient);
+      unit = unit && use.coefficient == 1.0;
+    }
+  }
+  component.locals[n] = {};
+  component.locals[n].first_use = std::uint32_t(component.use_constraint.size());
+  if (unit) component.use_coefficient.clear();
+  transpose_uses(component);
+  component.remaining.assign(cons.size(), 0);
+  component.order.clear();
+  component.batch_begin.clear();
+  solve_component(component);
+}
+
+void MaxMinSystem::compact(Component& component) {
+  const std::size_t n = component.variables.size();
+  const bool unit = component.use_coefficient.empty();
+  std::vector<std::uint32_t> index(n, kNone);  // old local index -> new
+  std::uint32_t kept = 0, uses = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!component.alive[i]) continue;
+    index[i] = kept;
+    LocalVariable local = component.locals[i];
+    const std::uint32_t end = component.locals[i + 1].first_use;
+    for (std::uint32_t u = local.first_use; u < end; ++u, ++uses) {
+      component.use_constraint[uses] = component.use_constraint[u];
+      if (!unit) component.use_coefficient[uses] = component.use_coefficient[u];
+    }
+    local.first_use = uses - (end - local.first_use);
+    component.locals[kept] = local;
+    component.variables[kept] = component.variables[i];
+    component.alive[kept] = 1;
+    variables_[component.variables[kept]].component_slot = kept;
+    ++kept;
+  }
+  component.variables.resize(kept);
+  component.alive.resize(kept);
+  component.locals.resize(kept + 1);
+  component.locals[kept] = {};
+  component.locals[kept].first_use = uses;
+  component.use_constraint.resize(uses);
+  if (!unit) component.use_coefficient.resize(uses);
+  transpose_uses(component);
+  // The record of the last solve holds live variables only; bounded variables may be dead.
+  for (auto& v : component.order) v = index[v];
+  std::erase_if(component.bounds, [&](const auto& b) { return index[b.second] == kNone; });
+  for (auto& b : component.bounds) b.second = index[b.second];
+  component.dead = 0;
+}
+
+void MaxMinSystem::solve_component(Component& component) {
+  const std::size_t n = component.variables.size();
+  const std::size_t m = component.constraints.size();
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double>& remaining = component.remaining;
+  unfixed_weight_.assign(m, 0);
+  unfixed_count_.assign(m, 0);
+  std::size_t unfixed = 0;
+  // Bitmap over the local variables, all zero between uses.
+  const std::size_t words = n / 64 + 1;
+  if (local_bits_.size() < words) local_bits_.resize(words, 0);
+  LocalVariable* const locals = component.locals.data();
+  const std::uint32_t* const use_constraint = component.use_constraint.data();
+  const double* const use_coefficient = component.use_coefficient.data();
+  const bool unit = component.use_coefficient.empty();
+  auto coefficient = [&](std::uint32_t u) { return unit ? 1.0 : use_coefficient[u]; };
+  // Dead variables count as fixed: the scans below skip them.
+  auto unfix = [&](std::uint32_t v) {
+    fixed_[v] = 0;
+    ++unfixed;
+    for (std::uint32_t u = locals[v].first_use; u < locals[v + 1].first_use; ++u) {
+      unfixed_weight_[use_constraint[u]] += coefficient(u) * locals[v].weight;
+      ++unfixed_count_[use_constraint[u]];
     }
   };
-  auto refresh_touched = [&] {
-    for (ConstraintId id : touched) {
-      Constraint& c = constraints_[id];
-      c.touched = false;
-      if (c.active_slot == kInactive) continue;
-      const std::size_t slot = c.active_slot;
-      if (c.unfixed_count > 0 && c.unfixed_weight > 0) {
-        // Levels only rise as variables are fixed, up to rounding.
-        levels_[slot] = c.remaining / c.unfixed_weight;
-        sift_up(slot);
-        sift_down(c.active_slot);
-        continue;
-      }
-      c.active_slot = kInactive;
-      const std::size_t last = active_.size() - 1;
-      if (slot != last) {
-        active_[slot] = active_[last];
-        levels_[slot] = levels_[last];
-        constraints_[active_[slot]].active_slot = std::uint32_t(slot);
-      }
-      active_.pop_back();
-      levels_.pop_back();
-      if (slot < active_.size()) {
-        const ConstraintId moved = active_[slot];
-        sift_up(slot);
-        sift_down(constraints_[moved].active_slot);
+  if (component.cut_batch != kNone && ++component.partial_solves >= kFullSolveEvery) {
+    component.resolve_all = true;
+  }
+  if (component.resolve_all) {
+    component.partial_solves = 0;
+    fixed_.assign(n, 1);
+    for (std::size_t c = 0; c < m; ++c)
+      remaining[c] = constraints_[component.constraints[c]].capacity;
+    component.order.clear();
+    component.batch_begin.clear();
+    component.bounds.clear();
+    for (std::uint32_t v = 0; v < n; ++v) {
+      if (!component.alive[v]) continue;
+      unfix(v);
+      if (!std::isinf(locals[v].bound)) {
+        component.bounds.emplace_back(locals[v].bound / locals[v].weight, v);
       }
     }
-    touched.clear();
+    std::sort(component.bounds.begin(), component.bounds.end());
+  } else if (component.cut_batch != kNone) {
+    // Partial re-solve: keep the batches before the first one that fixed a removed variable,
+    // give the capacity of the later ones back, and fill on from there. Their variables are
+    // visited in local order (through a bitmap) for a sequential walk of their uses.
+    fixed_.assign(n, 1);
+    const std::uint32_t cut = component.batch_begin[component.cut_batch];
+    for (std::size_t p = cut; p < component.order.size(); ++p) {
+      const std::uint32_t v = component.order[p];
+      local_bits_[v / 64] |= std::uint64_t{1} << (v % 64);
+    }
+    for (std::size_t word = 0; word < words; ++word) {
+      std::uint64_t bits = local_bits_[word];
+      local_bits_[word] = 0;
+      for (; bits != 0; bits &= bits - 1) {
+        const auto v = std::uint32_t(word * 64 + std::size_t(std::countr_zero(bits)));
+        const double value = locals[v].value;
+        const double weight = locals[v].weight;
+        const bool alive = component.alive[v];
+        for (std::uint32_t u = locals[v].first_use; u < locals[v + 1].first_use; ++u) {
+          const std::uint32_t c = use_constraint[u];
+          const double k = coefficient(u);
+          remaining[c] += k * value;
+          if (alive) {
+            unfixed_weight_[c] += k * weight;
+            ++unfixed_count_[c];
+          }
+        }
+        if (alive) {
+          fixed_[v] = 0;
+          ++unfixed;
+        }
+      }
+    }
+    component.order.resize(cut);
+    component.batch_begin.resize(component.cut_batch);
+  } else {
+    return;  // nothing that changes values
+  }
+  component.resolve_all = false;
+  component.cut_batch = kNone;
+
+  // The tournament tree: leaf width + c holds a level of constraint c (padded to a power of
+  // two with infinities); inner node i (1 <= i < width) holds the winner of its children 2i and
+  // 2i + 1, level and index: the lower level, ties to the left (the lower index, so the lower
+  // constraint id). Fixing a variable only raises the levels of its constraints (the t it is
+  // fixed at is below them), so a leaf is left at its old level, a lower bound, and refreshed
+  // only when it wins: the refreshed leaf walks up to the root recomputing the winners on its
+  // path. A winner whose level is current is the lowest.
+  const std::size_t width = std::bit_ceil(std::max<std::size_t>(m, 1));
+  tree_level_.assign(2 * width, inf);
+  tree_index_.resize(2 * width);
+  auto level_of = [&](std::uint32_t c) {
+    return unfixed_count_[c] > 0 && unfixed_weight_[c] > 0 ? remaining[c] / unfixed_weight_[c]
+                                                           : inf;
+  };
+  for (std::uint32_t c = 0; c < width; ++c) {
+    tree_index_[width + c] = c;
+    if (c < m) tree_level_[width + c] = level_of(c);
+  }
+  for (std::size_t node = width - 1; node >= 1; --node) {
+    const std::size_t child = 2 * node + (tree_level_[2 * node + 1] < tree_level_[2 * node]);
+    tree_level_[node] = tree_level_[child];
+    tree_index_[node] = tree_index_[child];
+  }
+  auto update = [&](std::uint32_t c, double level) {
+    // Only ever called for the winner: every node above its leaf changes. The new winner is
+    // carried up in registers, and the siblings it meets do not depend on it.
+    std::size_t node = width + c;
+    double winner_level = level;
+    std::uint32_t winner = c;
+    tree_level_[node] = level;
+    for (; node > 1; node /= 2) {
+      const double sibling_level = tree_level_[node ^ 1];
+      const std::uint32_t sibling = tree_index_[node ^ 1];
+      // A left sibling wins ties.
+      const bool sibling_wins =
+          (node & 1) ? !(winner_level < sibling_level) : sibling_level < winner_level;
+      winner_level = sibling_wins ? sibling_level : winner_level;
+      winner = sibling_wins ? sibling : winner;
+      tree_level_[node / 2] = winner_level;
+      tree_index_[node / 2] = winner;
+    }
   };
 
-  while (unfixed > 0) {
-    // The lowest level (ties to the lowest constraint id) is at the top of the heap; a bound
-    // strictly below it comes first (constraints first on ties).
-    if (next_bound < bounds.size() && (active_.empty() || bounds[next_bound].first < levels_[0])) {
-      const auto [t, id] = bounds[next_bound++];
-      if (!variables_[id].fixed) {
-        fix(id, t);
-        refresh_touched();
+  auto fix = [&](std::uint32_t v, double t) {
+    LocalVariable& local = locals[v];
+    const double weight = local.weight;
+    const double value = std::min(local.bound, weight * t);
+    fixed_[v] = 1;
+    --unfixed;
+    local.batch = std::uint32_t(component.batch_begin.size() - 1);
+    component.order.push_back(v);
+    if (value != local.value) {
+      local.value = value;
+      local_bits_[v / 64] |= std::uint64_t{1} << (v % 64);
+    }
+    for (std::uint32_t u = local.first_use; u < locals[v + 1].first_use; ++u) {
+      const std::uint32_t c = use_constraint[u];
+      const double k = coefficient(u);
+      remaining[c] = std::max(0.0, remaining[c] - k * value);
+      // Count rather than trust the subtraction to reach exactly zero.
+      if (--unfixed_count_[c] == 0) {
+        unfixed_weight_[c] = 0;
+      } else {
+        unfixed_weight_[c] -= k * weight;
       }
+    }
+  };
+  auto begin_batch = [&] {
+    component.batch_begin.push_back(std::uint32_t(component.order.size()));
+  };
+
+  std::size_t next_bound = 0;
+  const auto& bounds = component.bounds;
+  while (unfixed > 0) {
+    // The lowest level is the tree's winner; a bound strictly below it comes first
+    // (constraints first on ties).
+    std::uint32_t top = tree_index_[1];
+    double level = level_of(top);
+    while (level != tree_level_[1]) {
+      update(top, level);
+      top = tree_index_[1];
+      level = level_of(top);
+    }
+    while (next_bound < bounds.size() && fixed_[bounds[next_bound].second]) ++next_bound;
+    if (next_bound < bounds.size() && bounds[next_bound].first < level) {
+      const auto [t, v] = bounds[next_bound++];
+      begin_batch();
+      fix(v, t);
       continue;
     }
-    if (active_.empty()) break;
+    if (level == inf) break;
     // Saturated: fix every unfixed variable of the constraint at this level.
-    const double t = levels_[0];
-    const Constraint& c = constraints_[active_[0]];
-    for (const auto& use : c.variables) {
-      if (!variables_[use.index].fixed) fix(use.index, t);
+    begin_batch();
+    for (std::uint32_t u = component.constraint_begin[top]; u < component.constraint_begin[top + 1];
+         ++u) {
+      const std::uint32_t v = component.constraint_variables[u];
+      if (!fixed_[v]) fix(v, level);
     }
-    refresh_touched();
   }
-  solved_.insert(solved_.end(), vars.begin(), vars.end());
+  if (unfixed > 0) {
+    // Left: variables that use no constraint and have no bound (reported as unbounded rather
+    // than loop), or whose constraints' unfixed weights rounded to zero (left at zero).
+    begin_batch();
+    for (std::uint32_t v = 0; v < n; ++v) {
+      if (fixed_[v]) continue;
+      const bool free = locals[v].first_use == locals[v + 1].first_use;
+      fix(v, free ? inf : 0.0);
+    }
+  }
+  // Report the changed variables in local (so id) order.
+  for (std::size_t word = 0; word < words; ++word) {
+    std::uint64_t bits = local_bits_[word];
+    local_bits_[word] = 0;
+    for (; bits != 0; bits &= bits - 1) {
+      const std::size_t v = word * 64 + std::size_t(std::countr_zero(bits));
+      const VariableId id = component.variables[v];
+      values_[id] = locals[v].value;
+      solved_.push_back(id);
+    }
+  }
+  if (component.dead > 0 && 2 * component.dead >= n) compact(component);
 }
 
 }  // namespace codesim::sim

@@ -163,5 +163,53 @@ TEST(FlowNetwork, AFlowSlowedAfterItsFinishWasProjectedStillFinishesOnTime) {
   EXPECT_EQ(r.finished.at(2), seconds(2));
 }
 
+TEST(FlowNetwork, LinkBytesCountWhatTransferringFlowsHaveSentByNow) {
+  // A (2 GB) and B (1 GB) share a 1 GB/s link at 0.5 GB/s each: 1 GB carried at 1 s, 2 GB at
+  // 2 s (B done), 3 GB at the end.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, Time::zero());
+  Recorder r;
+  net.start_flow({link}, 2e9, &Recorder::done, &r, 1);
+  net.start_flow({link}, 1e9, &Recorder::done, &r, 2);
+  std::vector<double> seen;
+  for (int s = 1; s <= 2; ++s) {
+    sim.schedule_at(seconds(s) - nanoseconds(1), [&] { seen.push_back(net.link_bytes(link)); });
+  }
+  sim.run();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NEAR(seen[0], 1e9, 10);
+  EXPECT_NEAR(seen[1], 2e9, 10);
+  EXPECT_DOUBLE_EQ(net.link_bytes(link), 3e9);
+}
+
+TEST(FlowNetwork, ThousandsOfFlowsFinishInOrderOfTheirProjections) {
+  // 3000 flows on their own links, sizes in a scrambled order: each finishes at bytes /
+  // bandwidth, and they complete in time order (the finish tree grows and reuses slots).
+  Simulator sim;
+  FlowNetwork net(sim);
+  std::vector<std::pair<Time, std::uint64_t>> log;
+  struct Log {
+    static void done(Simulator& sim, void* self, std::uint64_t tag) {
+      static_cast<std::vector<std::pair<Time, std::uint64_t>>*>(self)->emplace_back(sim.now(), tag);
+    }
+  };
+  constexpr std::uint64_t kFlows = 3000;
+  for (std::uint64_t i = 0; i < kFlows; ++i) {
+    const double bytes = double(1 + (i * 7919) % kFlows) * 1e6;
+    net.start_flow({net.add_link(1 * kGBps, Time::zero())}, bytes, &Log::done, &log, i);
+  }
+  sim.run();
+  ASSERT_EQ(log.size(), kFlows);
+  for (std::size_t k = 0; k < log.size(); ++k) {
+    const std::uint64_t i = log[k].second;
+    EXPECT_EQ(log[k].first, from_seconds_ceil(double(1 + (i * 7919) % kFlows) * 1e-3)) << i;
+    if (k > 0) {
+      EXPECT_LE(log[k - 1].first, log[k].first);
+    }
+  }
+  EXPECT_EQ(net.active_flows(), 0u);
+}
+
 }  // namespace
 }  // namespace codesim::sim
