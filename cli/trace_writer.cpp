@@ -21,7 +21,7 @@ std::vector<int> parse_trace_ranks(const std::string& text,
   const int gpus = scenario.gpus();
   std::vector<int> ranks;
   if (text.empty()) {
-    for (int p = 0; p < scenario.plan.pp; ++p) ranks.push_back(p * scenario.dp());
+    for (int p = 0; p < scenario.plan.pp; ++p) ranks.push_back(p * scenario.gpus_per_stage());
     return ranks;
   }
   std::size_t start = 0;
@@ -56,8 +56,8 @@ nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spa
                       {"ph", "M"},
                       {"pid", rank},
                       {"args",
-                       {{"name", fmt::format("GPU {} (pipeline rank {}, replica {})", rank,
-                                             rank / replicas, rank % replicas)}}}});
+                       {{"name", fmt::format("GPU {} (pipeline rank {}, rank {} of its stage)",
+                                             rank, rank / replicas, rank % replicas)}}}});
     events.push_back({{"name", "process_sort_index"},
                       {"ph", "M"},
                       {"pid", rank},

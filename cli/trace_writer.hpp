@@ -12,8 +12,8 @@
 
 namespace codesim::cli {
 
-// `replicas`: data-parallel replicas, to name GPU g as (pipeline rank g / replicas, replica
-// g % replicas).
+// `replicas`: GPUs per pipeline stage, to name GPU g as (pipeline rank g / replicas, rank
+// g % replicas of its stage).
 // "0,128,256" into GPU ranks, checked against the scenario; empty text: replica 0 of every
 // pipeline rank (one full pipeline). Throws ScenarioError naming --trace-ranks.
 std::vector<int> parse_trace_ranks(const std::string& text,

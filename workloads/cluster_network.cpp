@@ -56,11 +56,52 @@ ClusterNetwork::ClusterNetwork(const topo::ClusterSpec& cluster, const LinkEffic
   options.failures = topo::resolve_failures(topology_, cluster.fabric.failures);
   router_ = std::make_unique<topo::Router>(topology_, options);
   gpu_router_ = std::make_unique<topo::GpuRouter>(*router_, nodes_);
+  build_chains();
+}
+
+void ClusterNetwork::build_chains() {
+  const topo::LinkIndex& index = router_->links();
+  // Union-find over directed links: a pass-through vertex joins the link into it with the link
+  // out of it on the other side, in each direction.
+  std::vector<std::uint32_t> parent(index.link_count());
+  for (std::uint32_t l = 0; l < parent.size(); ++l) parent[l] = l;
+  auto find = [&](std::uint32_t l) {
+    while (parent[l] != l) l = parent[l] = parent[parent[l]];
+    return l;
+  };
+  for (topo::VertexId v = 0; v < index.vertex_count(); ++v) {
+    const topo::VertexKind kind = router_->kind(v);
+    const auto arcs = index.arcs(v);
+    if ((kind != topo::VertexKind::kNic && kind != topo::VertexKind::kEndpoint) ||
+        arcs.size() != 2 || arcs[0].to == arcs[1].to) {
+      continue;
+    }
+    // arcs[i].link leaves v; its reverse enters v.
+    for (int i = 0; i < 2; ++i) {
+      const std::uint32_t in = topo::LinkIndex::reverse(arcs[i].link);
+      const std::uint32_t out = arcs[1 - i].link;
+      parent[find(in)] = find(out);
+    }
+  }
+  chain_of_.assign(index.link_count(), 0);
+  std::vector<std::uint32_t> chain_of_root(index.link_count(), ~0u);
+  for (std::uint32_t l = 0; l < index.link_count(); ++l) {
+    const std::uint32_t root = find(l);
+    if (chain_of_root[root] == ~0u) {
+      chain_of_root[root] = std::uint32_t(chains_.size());
+      chains_.push_back({index.bandwidth_Bps(l), sim::Time::zero()});
+    }
+    topo::LinkSpec& chain = chains_[chain_of_root[root]];
+    chain.bandwidth_Bps = std::min(chain.bandwidth_Bps, index.bandwidth_Bps(l));
+    chain.latency += index.latency(l);
+    chain_of_[l] = chain_of_root[root];
+  }
 }
 
 void ClusterNetwork::attach(sim::FlowNetwork& net) {
   if (attached_) throw std::logic_error("ClusterNetwork: attached twice");
-  base_ = topo::add_links_to(net, router_->links());
+  base_ = sim::FlowNetwork::LinkId(net.link_count());
+  for (const topo::LinkSpec& chain : chains_) net.add_link(chain.bandwidth_Bps, chain.latency);
   attached_ = true;
 }
 
@@ -76,8 +117,13 @@ const std::vector<sim::FlowNetwork::LinkId>& ClusterNetwork::route(int src, int 
   } catch (const topo::Unreachable&) {
     links = detour(src, dst, key);
   }
-  for (auto& link : links) link += base_;
-  return routes_.emplace(key, std::move(links)).first->second;
+  std::vector<sim::FlowNetwork::LinkId> chained;
+  chained.reserve(links.size());
+  for (topo::LinkId link : links) {
+    const sim::FlowNetwork::LinkId id = base_ + chain_of_[link];
+    if (chained.empty() || chained.back() != id) chained.push_back(id);
+  }
+  return routes_.emplace(key, std::move(chained)).first->second;
 }
 
 namespace {
@@ -106,7 +152,7 @@ std::vector<LinkUse> ClusterNetwork::link_use(const sim::FlowNetwork& net,
   for (topo::LinkId l = 0; l < index.link_count(); ++l) {
     const char* tier = tier_of(router_->kind(index.from(l)), router_->kind(index.to(l)));
     const double capacity = index.bandwidth_Bps(l) * seconds;
-    const double bytes = net.link_bytes(base_ + l);
+    const double bytes = net.link_bytes(base_ + chain_of_[l]);
     const double use = capacity > 0 ? bytes / capacity : 0.0;
     auto add = [&](LinkUse& u) {
       ++u.links;

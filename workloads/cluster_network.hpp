@@ -3,6 +3,13 @@
 // kind with every node's insides attached (topo::attach_nodes), routers over it, and a flow
 // network whose links run at the rates the calibration says are achieved. Routes are cached per
 // GPU pair, since a step sends between the same pairs thousands of times.
+//
+// Links in series that every route crosses together become one flow-network link: a NIC and its
+// fabric port each have two links, and no route starts, ends or turns back there, so GPU-side
+// PCIe switch -> NIC -> port -> leaf is one chain (and its reverse another). A chain's link has
+// the least bandwidth and the summed latency of its members; since the same flows cross every
+// member, max-min sharing and every flow's latency are exactly those of the uncompressed network,
+// with half the links per route over the fabric.
 
 #include <cstdint>
 #include <memory>
@@ -13,6 +20,7 @@
 #include "models/gpu.hpp"
 #include "sim/flow_network.hpp"
 #include "topologies/cluster.hpp"
+#include "topologies/link_map.hpp"
 #include "topologies/routing.hpp"
 #include "topologies/topology.hpp"
 #include "workloads/step_model.hpp"
@@ -65,6 +73,11 @@ class ClusterNetwork {
 
  private:
   topo::Route detour(int src, int dst, std::uint64_t key);
+  void build_chains();
+
+  // Topology link -> its chain (a flow-network link, before base_), and the chains' links.
+  std::vector<std::uint32_t> chain_of_;
+  std::vector<topo::LinkSpec> chains_;
 
   int gpus_per_node_;
   topo::Topology topology_;

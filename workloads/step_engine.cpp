@@ -85,9 +85,10 @@ class Engine {
   };
 
   const std::vector<Segment>& segments(const Thread& t) const;
-  int rank_of(int p, int replica) const { return p * in_.replicas + replica; }
-  int pipeline_rank(int rank) const { return rank / in_.replicas; }
-  int replica(int rank) const { return rank % in_.replicas; }
+  // `slot` numbers the ranks of one pipeline rank: replica x tp + tensor-parallel index.
+  int rank_of(int p, int slot) const { return p * width_ + slot; }
+  int pipeline_rank(int rank) const { return rank / width_; }
+  int slot_of(int rank) const { return rank % width_; }
   int group_of(int rank) const { return rank / in_.ep; }
 
   void start_next_op(int rank);
@@ -103,6 +104,13 @@ class Engine {
   void on_compute_done(sim::Simulator& sim, std::uint64_t payload);
   void record(int rank, const Thread& t, TraceSpan::Stream stream, Time start);
 
+  // The flows of one all-to-all of an EP group: their routes (cached in the network) and whether
+  // they cross the fabric; the same for every all-to-all of the group.
+  struct GroupFlow {
+    const std::vector<sim::FlowNetwork::LinkId>* route;
+    bool ib;
+  };
+  const std::vector<GroupFlow>& group_flows(int group);
   void arrive_exchange(int rank, int index);
   void start_exchange(std::uint32_t slot);
   void finish_exchange(std::uint32_t slot);
@@ -119,6 +127,7 @@ class Engine {
   void start_flow(int src, int dst, double bytes, std::uint64_t tag);
 
   const EngineInput& in_;
+  int width_;  // ranks per pipeline rank: replicas x tp
   PipelineMap map_;
   sim::Simulator sim_;
   std::unique_ptr<sim::FlowNetwork> net_;
@@ -128,14 +137,19 @@ class Engine {
   std::vector<std::uint32_t> free_exchanges_;
   std::unordered_map<std::uint64_t, std::uint32_t> exchange_slots_;
   std::unordered_map<std::uint64_t, Inbox> inboxes_;
+  std::vector<std::vector<GroupFlow>> group_flows_;
   std::vector<DataParallel> data_parallel_;
   std::vector<std::unique_ptr<CollectiveRun>> collectives_;
   EngineResult result_;
 };
 
-Engine::Engine(const EngineInput& input) : in_(input), map_(input.schedule, input.pp) {
-  if (in_.replicas < 1 || in_.ep < 1 || in_.replicas % in_.ep != 0) {
+Engine::Engine(const EngineInput& input)
+    : in_(input), width_(input.replicas * input.tp), map_(input.schedule, input.pp) {
+  if (in_.replicas < 1 || in_.tp < 1 || in_.ep < 1 || in_.replicas % in_.ep != 0) {
     throw std::invalid_argument("engine: ep must divide the replicas");
+  }
+  if (in_.ep > 1 && in_.tp > 1) {
+    throw std::invalid_argument("engine: expert parallelism with tensor parallelism");
   }
   if (int(in_.stages.size()) != map_.length()) {
     throw std::invalid_argument("engine: " + std::to_string(in_.stages.size()) +
@@ -145,7 +159,7 @@ Engine::Engine(const EngineInput& input) : in_(input), map_(input.schedule, inpu
   if (in_.network) {
     net_ = std::make_unique<sim::FlowNetwork>(sim_);
     in_.network->attach(*net_);
-    if (in_.network->gpus() < in_.pp * in_.replicas) {
+    if (in_.network->gpus() < in_.pp * width_) {
       throw std::invalid_argument("engine: the network has fewer GPUs than the plan's ranks");
     }
   }
@@ -158,7 +172,7 @@ Engine::Engine(const EngineInput& input) : in_(input), map_(input.schedule, inpu
       }
     }
   }
-  ranks_.resize(std::size_t(in_.pp) * in_.replicas);
+  ranks_.resize(std::size_t(in_.pp) * width_);
   for (int p = 0; p < in_.pp; ++p) {
     const std::vector<PipelineOp> ops =
         schedule_rank_ops(in_.schedule, in_.pp, p, in_.micro_batches);
@@ -167,9 +181,9 @@ Engine::Engine(const EngineInput& input) : in_(input), map_(input.schedule, inpu
       forwards +=
           op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward;
     }
-    for (int d = 0; d < in_.replicas; ++d) {
-      ranks_[rank_of(p, d)].ops = ops;
-      ranks_[rank_of(p, d)].forwards_left = forwards;
+    for (int k = 0; k < width_; ++k) {
+      ranks_[rank_of(p, k)].ops = ops;
+      ranks_[rank_of(p, k)].forwards_left = forwards;
     }
   }
   data_parallel_.resize(in_.pp);
@@ -418,34 +432,43 @@ void Engine::arrive_exchange(int r, int index) {
   if (++run.arrived == in_.ep) start_exchange(slot);
 }
 
+const std::vector<Engine::GroupFlow>& Engine::group_flows(int group) {
+  if (group_flows_.size() <= std::size_t(group)) group_flows_.resize(group + 1);
+  std::vector<GroupFlow>& flows = group_flows_[group];
+  if (!flows.empty()) return flows;
+  // IB: each GPU to the same-index GPU of every other node of the group; NVLink: each GPU to
+  // every other GPU of its node in the group.
+  const int gpn = in_.network->gpus_per_node();
+  const int first = group * in_.ep;
+  const int last = first + in_.ep;  // one past
+  for (int src = first; src < last; ++src) {
+    const int node = src / gpn;
+    const int local = src % gpn;
+    for (int n = first / gpn; n * gpn < last; ++n) {
+      if (n == node) continue;
+      const int dst = std::clamp(n * gpn + local, first, last - 1);
+      flows.push_back({&in_.network->route(src, dst), true});
+    }
+    for (int dst = std::max(first, node * gpn); dst < std::min(last, (node + 1) * gpn); ++dst) {
+      if (dst != src) flows.push_back({&in_.network->route(src, dst), false});
+    }
+  }
+  return flows;
+}
+
 void Engine::start_exchange(std::uint32_t slot) {
   ExchangeRun& run = exchanges_[slot];
   run.started = sim_.now();
   exchange_slots_.erase(run.key);
   const ExchangeBytes& bytes = in_.exchanges[int(run.kind)];
   if (net_) {
-    const int gpn = in_.network->gpus_per_node();
-    const int first = run.group * in_.ep;
-    const int last = first + in_.ep;  // one past
     const std::uint64_t tag = (kTagExchange << kTagShift) | slot;
-    for (int src = first; src < last; ++src) {
-      const int node = src / gpn;
-      const int local = src % gpn;
-      if (bytes.ib_per_remote_node > 0) {
-        for (int n = first / gpn; n * gpn < last; ++n) {
-          if (n == node) continue;
-          const int dst = std::clamp(n * gpn + local, first, last - 1);
-          start_flow(src, dst, bytes.ib_per_remote_node, tag);
-          ++run.flows_left;
-        }
-      }
-      if (bytes.nvlink_per_peer > 0) {
-        for (int dst = std::max(first, node * gpn); dst < std::min(last, (node + 1) * gpn); ++dst) {
-          if (dst == src) continue;
-          start_flow(src, dst, bytes.nvlink_per_peer, tag);
-          ++run.flows_left;
-        }
-      }
+    for (const GroupFlow& flow : group_flows(run.group)) {
+      const double size = flow.ib ? bytes.ib_per_remote_node : bytes.nvlink_per_peer;
+      if (size <= 0) continue;
+      net_->start_flow(*flow.route, size, &on_flow_done, this, tag);
+      ++result_.flows;
+      ++run.flows_left;
     }
   }
   if (run.flows_left == 0) finish_exchange(slot);
@@ -486,7 +509,7 @@ void Engine::send_pipeline(int r, const Thread& t) {
   }
   if (next_position < 0 || next_position >= map_.length()) return;
   const PipelineMap::Slot slot = map_.slot({t.direction, next_position});
-  const int dst = rank_of(slot.rank, replica(r));
+  const int dst = rank_of(slot.rank, slot_of(r));
   const std::uint64_t key = inbox_key(dst, t.direction, t.micro_batch, gradient);
   if (dst == r || !net_ || in_.pp_bytes <= 0) {
     deliver(key);
@@ -529,12 +552,12 @@ void Engine::operations_done(int r) {
   rank.times.operations_done = sim_.now();
   charge_idle(rank);
   const int p = pipeline_rank(r);
-  if (++data_parallel_[p].arrived == in_.replicas) start_data_parallel(p, false);
+  if (++data_parallel_[p].arrived == width_) start_data_parallel(p, false);
 }
 
 // Reduce-scatter of the gradients (gather == false), or all-gather of the updated weights, over
-// every replica group of pipeline rank p: all replicas for the dense parameters, the replicas
-// that hold the same experts (ep apart) for the experts'.
+// every replica group of pipeline rank p: all replicas (of one tensor-parallel shard) for the
+// dense parameters, the replicas that hold the same experts (ep apart) for the experts'.
 void Engine::start_data_parallel(int p, bool gather) {
   DataParallel& dp = data_parallel_[p];
   dp.gathering = gather;
@@ -555,11 +578,13 @@ void Engine::start_data_parallel(int p, bool gather) {
     collectives_.push_back(std::move(run));
     raw->start();
   };
-  std::vector<int> all;
-  for (int d = 0; d < in_.replicas; ++d) all.push_back(rank_of(p, d));
   // Count every launch before any can finish: a collective with no transfers finishes in start().
   ++dp.running;
-  launch(all, dense * bytes_per_param);
+  for (int t = 0; t < in_.tp; ++t) {
+    std::vector<int> shard;
+    for (int d = 0; d < in_.replicas; ++d) shard.push_back(rank_of(p, d * in_.tp + t));
+    launch(shard, dense * bytes_per_param);
+  }
   for (int e = 0; e < in_.ep; ++e) {
     std::vector<int> holders;
     for (int d = e; d < in_.replicas; d += in_.ep) holders.push_back(rank_of(p, d));
@@ -578,8 +603,8 @@ void Engine::data_parallel_part_done(int p) {
     return;
   }
   const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[p];
-  for (int d = 0; d < in_.replicas; ++d) {
-    RankTimes& times = ranks_[rank_of(p, d)].times;
+  for (int k = 0; k < width_; ++k) {
+    RankTimes& times = ranks_[rank_of(p, k)].times;
     times.finish = sim_.now();
     times.optimizer = optimizer;
     times.dp_comm = times.finish - times.operations_done - optimizer;
@@ -631,12 +656,18 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
   }
   if (stage.output_head) pieces.push_back({costs.output_head(), {}, false});
 
+  // A piece's communication left in it (a tensor-parallel all-reduce, over NVLink inside the
+  // group) runs in series with its compute.
+  auto forward = [](const ChunkCost& c) { return c.forward.compute_s + c.forward.comm_s; };
+  auto input = [](const ChunkCost& c) {
+    return c.backward_input.compute_s + c.backward_input.comm_s;
+  };
   StagePasses out;
   for (const Piece& piece : pieces) {
-    add_compute(out.forward, piece.before.forward.compute_s);
+    add_compute(out.forward, forward(piece.before));
     if (piece.exchange) {
       add_exchange(out.forward, Exchange::kForwardDispatch);
-      add_compute(out.forward, piece.after.forward.compute_s);
+      add_compute(out.forward, forward(piece.after));
       add_exchange(out.forward, Exchange::kForwardCombine);
     }
   }
@@ -645,15 +676,13 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
     if (piece.exchange) {
       add_exchange(out.backward, Exchange::kBackwardCombine);
       add_exchange(out.backward_full, Exchange::kBackwardCombine);
-      add_compute(out.backward, piece.after.backward_input.compute_s);
-      add_compute(out.backward_full,
-                  piece.after.backward_input.compute_s + piece.after.backward_weight_s);
+      add_compute(out.backward, input(piece.after));
+      add_compute(out.backward_full, input(piece.after) + piece.after.backward_weight_s);
       add_exchange(out.backward, Exchange::kBackwardDispatch);
       add_exchange(out.backward_full, Exchange::kBackwardDispatch);
     }
-    add_compute(out.backward, piece.before.backward_input.compute_s);
-    add_compute(out.backward_full,
-                piece.before.backward_input.compute_s + piece.before.backward_weight_s);
+    add_compute(out.backward, input(piece.before));
+    add_compute(out.backward_full, input(piece.before) + piece.before.backward_weight_s);
     add_compute(out.weight, piece.before.backward_weight_s + piece.after.backward_weight_s);
   }
   return out;
@@ -683,11 +712,19 @@ EngineResult run_step_engine(const EngineInput& input) {
   return engine.run();
 }
 
+std::string event_engine_limitation(const TrainingScenario& s) {
+  if (s.plan.tp > 1 && s.model.is_moe() && s.plan.ep > 1) {
+    return "the event-driven engine does not yet combine expert parallelism (ep = " +
+           std::to_string(s.plan.ep) +
+           ") with tensor parallelism (tp = " + std::to_string(s.plan.tp) + ")";
+  }
+  return "";
+}
+
 EngineInput engine_input(const TrainingScenario& s, int batch_sequences) {
   const auto& plan = s.plan;
-  if (plan.tp != 1) {
-    throw std::invalid_argument("the event-driven engine runs tp = 1 plans only (plan.tp is " +
-                                std::to_string(plan.tp) + "); use the analytic engine");
+  if (const std::string why = event_engine_limitation(s); !why.empty()) {
+    throw std::invalid_argument(why);
   }
   const ChunkCostModel costs(s);
   const std::vector<Stage> stages =
@@ -696,6 +733,7 @@ EngineInput engine_input(const TrainingScenario& s, int batch_sequences) {
   in.schedule = plan.schedule;
   in.pp = plan.pp;
   in.replicas = s.dp();
+  in.tp = plan.tp;
   const bool ep_exchanges = s.model.is_moe() && plan.ep > 1;
   in.ep = ep_exchanges ? plan.ep : 1;
   in.micro_batches = std::max(1, s.micro_batches(batch_sequences));
@@ -752,7 +790,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   StepResult out;
   out.step_time_s = run.step_time.seconds();
   out.micro_batches = in.micro_batches;
-  out.slowest_rank = run.slowest_rank / in.replicas;
+  out.slowest_rank = run.slowest_rank / (in.replicas * in.tp);
   out.events = (long long)run.events;
   const RankTimes& slow = run.ranks[run.slowest_rank];
   StepBreakdown& b = out.breakdown;

@@ -64,9 +64,11 @@ struct ExchangeBytes {
 struct EngineInput {
   Schedule schedule = Schedule::k1F1B;
   int pp = 1;
-  int replicas = 1;       // data-parallel replicas: ranks = pp x replicas, rank = p x replicas + d
-  int ep = 1;             // replicas per EP group (consecutive)
-  int micro_batches = 1;  // per replica
+  int replicas = 1;  // data-parallel replicas
+  int tp = 1;        // tensor-parallel ranks per replica (consecutive; they run the same work)
+  // Ranks: pp x replicas x tp, rank = (p x replicas + d) x tp + t, GPU = rank.
+  int ep = 1;                       // replicas per EP group (consecutive; tp must be 1 when ep > 1)
+  int micro_batches = 1;            // per replica
   std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
   // Compute runs on (sms - comm_sms) of the SMs: durations are multiplied by this.
   double compute_slowdown = 1;
@@ -74,7 +76,8 @@ struct EngineInput {
   double pp_bytes = 0;  // one micro-batch's activations (or their gradient) to the next stage
   // ZeRO-1 at the end of the step, per rank of each stage: FP32 gradients reduce-scattered and
   // BF16 weights all-gathered over the replicas holding the same parameters.
-  std::vector<double> dense_params;   // by pipeline rank, replicated over all replicas
+  std::vector<double> dense_params;   // by pipeline rank, replicated over all replicas (per
+                                      // tensor-parallel shard: one ring per shard index)
   std::vector<double> expert_params;  // by pipeline rank, replicated over replicas / ep
   std::vector<sim::Time> optimizer;   // by pipeline rank
   // Null: free communication (every transfer takes no time).
@@ -140,6 +143,9 @@ class EventStepModel final : public StepTimeModel {
   std::vector<int> trace_ranks_;
   std::vector<TraceSpan>* trace_ = nullptr;
 };
+
+// Why the event-driven engine cannot run a scenario yet (empty when it can).
+std::string event_engine_limitation(const TrainingScenario& scenario);
 
 // The engine's input for a scenario, without a network (the caller attaches one).
 EngineInput engine_input(const TrainingScenario& scenario, int batch_sequences);
