@@ -15,6 +15,7 @@ namespace codesim::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitInternal = 1;
 constexpr int kExitBadInput = 2;
+constexpr int kExitNoGpu = 3;  // `codesim calibrate` without a usable CUDA GPU
 
 // Parses `args` of `command` against `options` plus one positional file into `file` and `vm`.
 // Returns the exit code when the command should stop here (--help: 0, a usage error or no file:

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/calibrate_command.hpp"
 #include "cli/command_line.hpp"
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
@@ -36,8 +37,11 @@ const char* kUsage =
     "        estimate a training run: step time and breakdown, MFU, GPU-hours, cost, memory\n"
     "  topo TOPOLOGY.yaml|SCENARIO.yaml [--json FILE]\n"
     "        build a network topology: endpoints, switches, links, diameter, bisection, cost\n"
+    "  calibrate [--out FILE] [--quick]\n"
+    "        run the CUDA microkernels on this machine's GPU and write a calibration file\n"
     "\n"
-    "Run 'codesim train --help' for the options. Exit codes: 0 success, 2 bad input.\n";
+    "Run 'codesim train --help' for the options. Exit codes: 0 success, 2 bad input, 3 no GPU\n"
+    "(calibrate).\n";
 
 int run_train(const std::vector<std::string>& args) {
   po::options_description options("codesim train SCENARIO.yaml [options]");
@@ -79,6 +83,13 @@ int run_train(const std::vector<std::string>& args) {
   }
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = codesim::cli::load_training_scenario(scenario_path, sets);
+  if (engine == "event") {
+    if (const std::string why = codesim::workloads::event_engine_limitation(scenario);
+        !why.empty()) {
+      throw codesim::cli::ScenarioError({scenario_path}, "plan.tp", why,
+                                        "tp = 1 for MoE plans, or --engine analytic");
+    }
+  }
   std::vector<int> trace_ranks;
   if (!trace_path.empty()) {
     trace_ranks = codesim::cli::parse_trace_ranks(trace_ranks_text, scenario);
@@ -100,7 +111,8 @@ int run_train(const std::vector<std::string>& args) {
     codesim::cli::write_file_atomically(json_path, json.dump(2) + "\n");
   }
   if (!trace_path.empty()) {
-    const auto json = codesim::cli::chrome_trace(trace, trace_ranks, scenario.dp(), scenario.name);
+    const auto json =
+        codesim::cli::chrome_trace(trace, trace_ranks, scenario.gpus_per_stage(), scenario.name);
     codesim::cli::write_file_atomically(trace_path, json.dump() + "\n");
   }
   std::cout << codesim::cli::training_summary(scenario, estimate, run, vm.count("explain") > 0);
@@ -120,6 +132,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "train") return run_train(args);
     if (command == "topo") return codesim::cli::run_topo(args);
+    if (command == "calibrate") return codesim::cli::run_calibrate(args);
     std::cerr << "codesim: error: unknown command '" << command << "'\n" << kUsage;
     return kExitBadInput;
   } catch (const codesim::cli::ScenarioError& e) {

@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cli/calibration_reader.hpp"
 #include "cli/command_line.hpp"
 #include "cli/failure_reader.hpp"
 #include "cli/yaml_reader.hpp"
@@ -292,7 +293,7 @@ TrainingScenario load_training_scenario(const std::string& path,
   const auto origins = apply_overrides(root, sets);
   const YamlContext ctx(path, root, origins);
 
-  MapReader top(ctx, root, "", {"name", "cluster", "model", "plan", "cost"});
+  MapReader top(ctx, root, "", {"name", "cluster", "model", "plan", "cost", "calibration"});
   TrainingScenario s;
   s.name = top.has("name") ? top.node("name").as<std::string>()
                            : std::filesystem::path(path).stem().string();
@@ -307,7 +308,9 @@ TrainingScenario load_training_scenario(const std::string& path,
     MapReader c(ctx, top.node("cost"), "cost", {"usd_per_gpu_hour"});
     s.cost.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 2.0, 0, false);
   }
-  s.calibration = models::h800_published_calibration();
+  s.calibration = top.has("calibration")
+                      ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
+                      : models::h800_published_calibration();
 
   for (const auto& problem : workloads::check_scenario(s)) {
     ctx.fail(problem.key, root, problem.message, problem.valid);

@@ -75,6 +75,9 @@ struct Calibration {
   std::string name;
   std::string measured_on;  // GPU preset the figures were measured on
   std::string source;
+  // For a measured calibration (`codesim calibrate`): the GPU, its SMs and clocks, the driver
+  // and CUDA versions, the date and the repeats, in one line. Empty for published figures.
+  std::string provenance;
   std::vector<GemmMeasurement> dense_fp8_gemm;
   std::vector<GroupedGemmMeasurement> grouped_fp8_gemm;  // contiguous and masked layouts
   double attention_bf16_tflops = 0;                      // compute-bound attention kernel
