@@ -250,7 +250,7 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   MapReader r(ctx, node, "plan",
               {"pp", "ep", "tp", "zero", "schedule", "sequence_length", "global_batch",
                "micro_batch", "batch_ramp", "tokens", "comm_sms", "max_nodes_per_token",
-               "precision", "recompute", "stage_layers"});
+               "precision", "recompute", "stage_layers", "routing"});
   auto& p = s.plan;
   p.pp = int(r.integer("pp", 1));
   p.ep = int(r.integer("ep", 1));
@@ -281,6 +281,18 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
     if (item == "mla_up_projection") p.recompute.mla_up_projection = true;
   }
   for (long long layers : r.integer_list("stage_layers", 0)) p.stage_layers.push_back(int(layers));
+  if (r.has("routing")) {
+    MapReader routing(ctx, r.node("routing"), "plan.routing",
+                      {"model", "exponent", "seed", "redundant_experts", "sample_tokens"});
+    auto& spec = p.routing;
+    const std::string model = routing.choice("model", {"balanced", "zipf"}, "balanced");
+    spec.kind = model == "zipf" ? workloads::RoutingSpec::Kind::kZipf
+                                : workloads::RoutingSpec::Kind::kBalanced;
+    spec.exponent = routing.number("exponent", 1.0, 0, false);
+    spec.seed = std::uint64_t(routing.integer("seed", 1, 0));
+    spec.redundant_experts = int(routing.integer("redundant_experts", 0, 0));
+    spec.sample_tokens = int(routing.integer("sample_tokens", 32768, 1));
+  }
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                        {"max_utilisation", u.max_utilisation}});
     }
     j["network"]["links"] = std::move(links);
+    j["network"]["expert_load_max_over_mean"] = n.expert_load_max_over_mean;
     const auto& ph = e.step.phases;
     j["phases_s"] = {{"warm_up", ph.warm_up_s},
                      {"steady", ph.steady_s},
@@ -149,6 +150,12 @@ std::string training_summary(const workloads::TrainingScenario& s,
                            100 * u.mean_utilisation, 100 * u.max_utilisation);
     }
     line("  link use       " + tiers);
+    if (e.step.network.expert_load_max_over_mean > 1) {
+      line(
+          fmt::format("  expert load    busiest GPU of an EP group at {:.2f}x the mean (MoE "
+                      "layers' average)",
+                      e.step.network.expert_load_max_over_mean));
+    }
   }
   line(
       fmt::format("  throughput     {:.1f}B tokens/day, {:.0f} TFLOPS/GPU, MFU {:.1f}% "

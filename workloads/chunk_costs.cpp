@@ -122,7 +122,7 @@ void ChunkCostModel::add_dense_ffn(ChunkCost& cost) const {
   add.memory(6.0 * t * h);
 }
 
-void ChunkCostModel::add_moe_ffn(ChunkCost& cost) const {
+void ChunkCostModel::add_moe_ffn(ChunkCost& cost, ChunkCost& routed) const {
   const auto& m = scenario_.model;
   const auto& plan = scenario_.plan;
   const int64_t t = tokens_;
@@ -137,9 +137,10 @@ void ChunkCostModel::add_moe_ffn(ChunkCost& cost) const {
   const int experts_per_gpu = m.routed_experts / plan.ep;
   const int64_t rows_per_expert =
       std::max<int64_t>(1, int64_t(plan.ep) * t * m.experts_per_token / m.routed_experts);
-  add.grouped(experts_per_gpu, rows_per_expert, up_matrices * ef, h, plan.gemm_precision);
-  add.memory(2.0 * experts_per_gpu * rows_per_expert * (up_matrices + 1) * ef);
-  add.grouped(experts_per_gpu, rows_per_expert, h, ef, plan.gemm_precision);
+  Adder experts{compute_, routed};
+  experts.grouped(experts_per_gpu, rows_per_expert, up_matrices * ef, h, plan.gemm_precision);
+  experts.memory(2.0 * experts_per_gpu * rows_per_expert * (up_matrices + 1) * ef);
+  experts.grouped(experts_per_gpu, rows_per_expert, h, ef, plan.gemm_precision);
   if (m.shared_experts > 0) {
     add.gemm({t, up_matrices * ef * m.shared_experts, h}, plan.gemm_precision);
     add.memory(2.0 * t * (up_matrices + 1) * ef * m.shared_experts);
@@ -223,7 +224,7 @@ LayerParts ChunkCostModel::layer_parts(int layer) const {
   add_attention(parts.attention);
   parts.moe = moe_layer(layer);
   if (parts.moe) {
-    add_moe_ffn(parts.ffn);
+    add_moe_ffn(parts.ffn, parts.routed);
   } else {
     add_dense_ffn(parts.ffn);
   }
@@ -234,6 +235,7 @@ ChunkCost ChunkCostModel::layer(int layer) const {
   const LayerParts parts = layer_parts(layer);
   ChunkCost cost = parts.attention;
   cost += parts.ffn;
+  cost += parts.routed;
   if (parts.moe) {
     const EpCommCost fwd = ep_forward();
     const EpCommCost bwd = ep_backward();

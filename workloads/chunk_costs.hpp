@@ -42,7 +42,8 @@ struct EpCommCost {
 // the gate, routed and shared experts and the weighted sum). Communication is left out of both.
 struct LayerParts {
   ChunkCost attention;
-  ChunkCost ffn;
+  ChunkCost ffn;     // for an MoE layer without its routed experts (gate, shared experts, sum)
+  ChunkCost routed;  // an MoE layer's routed experts at a balanced load (grouped GEMMs)
   bool moe = false;  // the FFN half sits between a dispatch and a combine
 };
 
@@ -71,7 +72,7 @@ class ChunkCostModel {
   double achieved_nvlink_GBps() const;  // per GPU, one direction
   void add_attention(ChunkCost& cost) const;
   void add_dense_ffn(ChunkCost& cost) const;
-  void add_moe_ffn(ChunkCost& cost) const;
+  void add_moe_ffn(ChunkCost& cost, ChunkCost& routed) const;
 
   const TrainingScenario& scenario_;
   models::ComputeCostModel compute_;

@@ -1,6 +1,7 @@
 #pragma once
 // A training plan: how a model is cut and spread over a cluster, and how much it trains on.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,18 @@ struct Recompute {
   bool mla_up_projection = false;
 };
 
+// How tokens pick experts in the event-driven engine (workloads/moe_routing.hpp): balanced (the
+// ideal auxiliary-loss-free balancing aims at), or a Zipf popularity with `exponent`, the hot
+// experts placed by `seed`; `redundant_experts` copies of hot experts spread by EPLB.
+struct RoutingSpec {
+  enum class Kind { kBalanced, kZipf };
+  Kind kind = Kind::kBalanced;
+  double exponent = 1.0;
+  std::uint64_t seed = 1;
+  int redundant_experts = 0;  // per EP group, placed by EPLB on the sampled loads
+  int sample_tokens = 32768;  // tokens routed per layer to estimate each GPU's load
+};
+
 struct TrainingPlan {
   int pp = 1;  // pipeline ranks
   int ep = 1;  // expert-parallel group size
@@ -40,6 +53,7 @@ struct TrainingPlan {
   models::Precision gemm_precision = models::Precision::kFp8;
   Recompute recompute;
   std::vector<int> stage_layers;  // explicit layers per pipeline stage; empty: balanced slots
+  RoutingSpec routing;
 };
 
 }  // namespace codesim::workloads

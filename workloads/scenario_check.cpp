@@ -70,6 +70,17 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
     const auto it = kKeys.find(p.key);
     problem(it != kKeys.end() ? it->second : "cluster.topology." + p.key, p.message, p.valid);
   }
+  const auto& routing = plan.routing;
+  if (routing.redundant_experts > 0) {
+    if (!m.is_moe()) {
+      problem("plan.routing.redundant_experts", "the model has no routed experts", "0");
+    } else if ((m.routed_experts + routing.redundant_experts) % std::max(1, plan.ep) != 0) {
+      problem("plan.routing.redundant_experts",
+              fmt::format("{} routed + {} redundant experts do not spread evenly over ep = {}",
+                          m.routed_experts, routing.redundant_experts, plan.ep),
+              fmt::format("a multiple of {}", plan.ep));
+    }
+  }
   if (gpus % (plan.pp * plan.tp) != 0) {
     problem("plan.pp",
             fmt::format("pp x tp = {} x {} does not divide the cluster's {} GPUs", plan.pp, plan.tp,

@@ -1,5 +1,7 @@
 #include "workloads/step_engine.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +14,7 @@
 #include "workloads/chunk_costs.hpp"
 #include "workloads/cluster_network.hpp"
 #include "workloads/collectives.hpp"
+#include "workloads/expert_load.hpp"
 #include "workloads/memory.hpp"
 #include "workloads/moe_traffic.hpp"
 #include "workloads/pipeline.hpp"
@@ -66,6 +69,7 @@ class Engine {
   struct ExchangeRun {
     std::uint64_t key = 0;
     Exchange kind = Exchange::kForwardDispatch;
+    int layer = -1;
     int group = 0;
     int arrived = 0;
     std::uint64_t flows_left = 0;
@@ -90,6 +94,14 @@ class Engine {
   int pipeline_rank(int rank) const { return rank / width_; }
   int slot_of(int rank) const { return rank % width_; }
   int group_of(int rank) const { return rank / in_.ep; }
+  // The load factor of GPU `local` of its EP group in `layer` (1 when routing is balanced), and
+  // the mean over the GPUs of its node in the group.
+  double load_factor(int layer, int local) const {
+    if (layer < 0 || std::size_t(layer) >= in_.expert_load.size()) return 1.0;
+    const auto& row = in_.expert_load[layer];
+    return row.empty() ? 1.0 : row[local];
+  }
+  double node_load_factor(int layer, int local) const;
 
   void start_next_op(int rank);
   void begin_thread(int rank, int index);
@@ -109,6 +121,8 @@ class Engine {
   struct GroupFlow {
     const std::vector<sim::FlowNetwork::LinkId>* route;
     bool ib;
+    int src;  // GPUs of the group, 0 .. ep-1
+    int dst;
   };
   const std::vector<GroupFlow>& group_flows(int group);
   void arrive_exchange(int rank, int index);
@@ -169,6 +183,7 @@ Engine::Engine(const EngineInput& input)
       for (auto& seg : *list) {
         seg.duration =
             sim::picoseconds(std::llround(double(seg.duration.ps()) * in_.compute_slowdown));
+        seg.routed = sim::picoseconds(std::llround(double(seg.routed.ps()) * in_.compute_slowdown));
       }
     }
   }
@@ -376,7 +391,14 @@ void Engine::try_compute(int r) {
   charge_idle(rank);
   rank.computing = true;
   rank.compute_started = sim_.now();
-  const Time duration = segments(t)[t.segment].duration;
+  const Segment& segment = segments(t)[t.segment];
+  Time duration = segment.duration;
+  if (segment.routed > Time::zero()) {
+    const double factor = load_factor(segment.layer, slot_of(r) % in_.ep);
+    duration += factor == 1.0
+                    ? segment.routed
+                    : sim::picoseconds(std::llround(double(segment.routed.ps()) * factor));
+  }
   rank.times.compute += duration;
   sim_.schedule_in<&Engine::on_compute_done>(duration, *this, std::uint64_t(r) * 2 + index);
 }
@@ -418,6 +440,7 @@ void Engine::arrive_exchange(int r, int index) {
     ExchangeRun& run = exchanges_[slot];
     run.key = key;
     run.kind = segments(t)[t.segment].exchange;
+    run.layer = segments(t)[t.segment].layer;
     run.group = group;
     run.arrived = 0;
     run.flows_left = 0;
@@ -430,6 +453,17 @@ void Engine::arrive_exchange(int r, int index) {
   ranks_[r].threads[index].in_exchange = true;
   run.waiters.emplace_back(r, index);
   if (++run.arrived == in_.ep) start_exchange(slot);
+}
+
+double Engine::node_load_factor(int layer, int local) const {
+  if (layer < 0 || std::size_t(layer) >= in_.expert_load.size() || in_.expert_load[layer].empty()) {
+    return 1.0;
+  }
+  const int gpn = std::min(in_.network ? in_.network->gpus_per_node() : in_.ep, in_.ep);
+  const int first = local / gpn * gpn;
+  double sum = 0;
+  for (int i = first; i < first + gpn; ++i) sum += in_.expert_load[layer][i];
+  return sum / gpn;
 }
 
 const std::vector<Engine::GroupFlow>& Engine::group_flows(int group) {
@@ -447,10 +481,12 @@ const std::vector<Engine::GroupFlow>& Engine::group_flows(int group) {
     for (int n = first / gpn; n * gpn < last; ++n) {
       if (n == node) continue;
       const int dst = std::clamp(n * gpn + local, first, last - 1);
-      flows.push_back({&in_.network->route(src, dst), true});
+      flows.push_back({&in_.network->route(src, dst), true, src - first, dst - first});
     }
     for (int dst = std::max(first, node * gpn); dst < std::min(last, (node + 1) * gpn); ++dst) {
-      if (dst != src) flows.push_back({&in_.network->route(src, dst), false});
+      if (dst != src) {
+        flows.push_back({&in_.network->route(src, dst), false, src - first, dst - first});
+      }
     }
   }
   return flows;
@@ -463,9 +499,20 @@ void Engine::start_exchange(std::uint32_t slot) {
   const ExchangeBytes& bytes = in_.exchanges[int(run.kind)];
   if (net_) {
     const std::uint64_t tag = (kTagExchange << kTagShift) | slot;
+    // Tokens go out to the experts' GPUs (dispatch, and the combine's gradient) or come back
+    // from them: the expert side's load scales the bytes.
+    const bool outbound =
+        run.kind == Exchange::kForwardDispatch || run.kind == Exchange::kBackwardCombine;
+    const bool skewed = run.layer >= 0 && std::size_t(run.layer) < in_.expert_load.size() &&
+                        !in_.expert_load[run.layer].empty();
     for (const GroupFlow& flow : group_flows(run.group)) {
-      const double size = flow.ib ? bytes.ib_per_remote_node : bytes.nvlink_per_peer;
+      double size = flow.ib ? bytes.ib_per_remote_node : bytes.nvlink_per_peer;
       if (size <= 0) continue;
+      if (skewed) {
+        const int expert_side = outbound ? flow.dst : flow.src;
+        size *= flow.ib ? node_load_factor(run.layer, expert_side)
+                        : load_factor(run.layer, expert_side);
+      }
       net_->start_flow(*flow.route, size, &on_flow_done, this, tag);
       ++result_.flows;
       ++run.flows_left;
@@ -620,12 +667,20 @@ void add_compute(std::vector<Segment>& segs, double seconds) {
   if (!segs.empty() && segs.back().kind == Segment::Kind::kCompute) {
     segs.back().duration += t;
   } else {
-    segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch, t});
+    segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch, t, Time::zero(), -1});
   }
 }
 
-void add_exchange(std::vector<Segment>& segs, Exchange exchange) {
-  segs.push_back({Segment::Kind::kAllToAll, exchange, Time::zero()});
+void add_exchange(std::vector<Segment>& segs, Exchange exchange, int layer) {
+  segs.push_back({Segment::Kind::kAllToAll, exchange, Time::zero(), Time::zero(), layer});
+}
+
+// A compute segment with routed-expert work of `layer` in it, whose time scales with the GPU's
+// load; kept apart from neighbouring compute (another layer's routed work must not merge in).
+void add_routed(std::vector<Segment>& segs, double seconds, double routed_seconds, int layer) {
+  segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch,
+                  sim::from_seconds_ceil(std::max(0.0, seconds)),
+                  sim::from_seconds_ceil(std::max(0.0, routed_seconds)), layer});
 }
 
 // The passes of one model stage: whole-layer costs from the chunk cost model, each MoE layer cut
@@ -634,27 +689,30 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
                          const Stage& stage, bool ep_exchanges) {
   struct Piece {
     ChunkCost before;  // compute before the dispatch (or the whole piece when no exchange)
-    ChunkCost after;   // compute between dispatch and combine
+    ChunkCost after;   // compute between dispatch and combine, routed experts apart
+    ChunkCost routed;  // routed experts at a balanced load
     bool exchange = false;
+    int layer = -1;
   };
   std::vector<Piece> pieces;
-  if (stage.embedding) pieces.push_back({costs.embedding(), {}, false});
+  if (stage.embedding) pieces.push_back({costs.embedding(), {}, {}, false, -1});
   auto add_layer = [&](int layer) {
     const LayerParts parts = costs.layer_parts(layer);
     if (parts.moe && ep_exchanges) {
-      pieces.push_back({parts.attention, parts.ffn, true});
+      pieces.push_back({parts.attention, parts.ffn, parts.routed, true, layer});
     } else {
       ChunkCost whole = parts.attention;
       whole += parts.ffn;
-      pieces.push_back({whole, {}, false});
+      whole += parts.routed;
+      pieces.push_back({whole, {}, {}, false, -1});
     }
   };
   for (int l = stage.first_layer; l < stage.first_layer + stage.layers; ++l) add_layer(l);
   for (int i = 0; i < stage.mtp_modules; ++i) {
-    pieces.push_back({costs.mtp_module_extras(), {}, false});
+    pieces.push_back({costs.mtp_module_extras(), {}, {}, false, -1});
     add_layer(model.layers);
   }
-  if (stage.output_head) pieces.push_back({costs.output_head(), {}, false});
+  if (stage.output_head) pieces.push_back({costs.output_head(), {}, {}, false, -1});
 
   // A piece's communication left in it (a tensor-parallel all-reduce, over NVLink inside the
   // group) runs in series with its compute.
@@ -666,24 +724,28 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
   for (const Piece& piece : pieces) {
     add_compute(out.forward, forward(piece.before));
     if (piece.exchange) {
-      add_exchange(out.forward, Exchange::kForwardDispatch);
-      add_compute(out.forward, forward(piece.after));
-      add_exchange(out.forward, Exchange::kForwardCombine);
+      add_exchange(out.forward, Exchange::kForwardDispatch, piece.layer);
+      add_routed(out.forward, forward(piece.after), forward(piece.routed), piece.layer);
+      add_exchange(out.forward, Exchange::kForwardCombine, piece.layer);
     }
   }
   for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
     const Piece& piece = *it;
     if (piece.exchange) {
-      add_exchange(out.backward, Exchange::kBackwardCombine);
-      add_exchange(out.backward_full, Exchange::kBackwardCombine);
-      add_compute(out.backward, input(piece.after));
-      add_compute(out.backward_full, input(piece.after) + piece.after.backward_weight_s);
-      add_exchange(out.backward, Exchange::kBackwardDispatch);
-      add_exchange(out.backward_full, Exchange::kBackwardDispatch);
+      add_exchange(out.backward, Exchange::kBackwardCombine, piece.layer);
+      add_exchange(out.backward_full, Exchange::kBackwardCombine, piece.layer);
+      add_routed(out.backward, input(piece.after), input(piece.routed), piece.layer);
+      add_routed(out.backward_full, input(piece.after) + piece.after.backward_weight_s,
+                 input(piece.routed) + piece.routed.backward_weight_s, piece.layer);
+      add_exchange(out.backward, Exchange::kBackwardDispatch, piece.layer);
+      add_exchange(out.backward_full, Exchange::kBackwardDispatch, piece.layer);
     }
     add_compute(out.backward, input(piece.before));
     add_compute(out.backward_full, input(piece.before) + piece.before.backward_weight_s);
     add_compute(out.weight, piece.before.backward_weight_s + piece.after.backward_weight_s);
+    if (piece.routed.backward_weight_s > 0) {
+      add_routed(out.weight, 0.0, piece.routed.backward_weight_s, piece.layer);
+    }
   }
   return out;
 }
@@ -765,6 +827,11 @@ EngineInput engine_input(const TrainingScenario& s, int batch_sequences) {
     }
   }
   in.pp_bytes = 2.0 * s.tokens_per_micro_batch() * s.model.hidden;
+  if (ep_exchanges) {
+    ExpertLoad load = expert_load(s);
+    in.expert_load = std::move(load.factor);
+    in.expert_load_max_over_mean = load.mean_max_over_mean;
+  }
   const models::ComputeCostModel& compute = costs.compute();
   for (int p = 0; p < plan.pp; ++p) {
     const RankMemory mem = rank_memory(s, stages, p);
@@ -826,6 +893,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   n.ep_backward_comm_s_per_moe_layer =
       mean(Exchange::kBackwardCombine) + mean(Exchange::kBackwardDispatch);
   n.pp_send_s_per_micro_batch = costs.pp_send_s();
+  n.expert_load_max_over_mean = in.expert_load_max_over_mean;
   (void)bwd;
   return out;
 }
@@ -842,6 +910,20 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
       "ZeRO-1 reduce-scatter, optimizer and all-gather run after every replica of a pipeline "
       "rank has finished its operations (rings over the replicas)",
   };
+  const auto& routing = s.plan.routing;
+  if (routing.kind == RoutingSpec::Kind::kZipf) {
+    a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}", routing.exponent) +
+                ", node-limited top-k; each GPU's load per MoE layer estimated from " +
+                std::to_string(routing.sample_tokens) +
+                " routed tokens and used for every micro-batch (no per-micro-batch noise)");
+  } else {
+    a.push_back("routing: balanced (every GPU of an EP group receives the same tokens)");
+  }
+  if (routing.redundant_experts > 0) {
+    a.push_back(std::to_string(routing.redundant_experts) +
+                " redundant experts per EP group placed by EPLB on those loads; their weights' "
+                "memory is not counted");
+  }
   if (overlaps_forward_and_backward(s.plan.schedule)) {
     a.push_back("compute runs on " + std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " +
                 std::to_string(s.gpu.sms) + " SMs; the rest carry communication");

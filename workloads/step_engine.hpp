@@ -44,6 +44,10 @@ struct Segment {
   Kind kind = Kind::kCompute;
   Exchange exchange = Exchange::kForwardDispatch;  // kAllToAll
   sim::Time duration;                              // kCompute, on all of the GPU's SMs
+  // kCompute: routed-expert work at a balanced load, scaled by the GPU's load factor for
+  // `layer` (EngineInput::expert_load); kAllToAll: its traffic scales with the loads of `layer`.
+  sim::Time routed;
+  int layer = -1;  // the model layer of an MoE piece, -1 otherwise
 };
 
 // One model stage's passes. A full backward is B and W together, for schedules that do not
@@ -72,7 +76,12 @@ struct EngineInput {
   std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
   // Compute runs on (sms - comm_sms) of the SMs: durations are multiplied by this.
   double compute_slowdown = 1;
-  std::array<ExchangeBytes, kExchanges> exchanges{};
+  std::array<ExchangeBytes, kExchanges> exchanges{};  // at a balanced load
+  // [layer][GPU of the EP group]: its routed tokens over the group's mean (expert_load.hpp);
+  // empty: balanced. A GPU's routed-expert compute scales with its factor, and the tokens sent
+  // to it (dispatch) or from it (combine) with its factor (IB: its node's mean factor).
+  std::vector<std::vector<double>> expert_load;
+  double expert_load_max_over_mean = 1;  // the busiest GPU's factor, mean over MoE layers
   double pp_bytes = 0;  // one micro-batch's activations (or their gradient) to the next stage
   // ZeRO-1 at the end of the step, per rank of each stage: FP32 gradients reduce-scattered and
   // BF16 weights all-gathered over the replicas holding the same parameters.

@@ -53,6 +53,7 @@ struct StepNetwork {
   double pp_send_s_per_micro_batch = 0;
   double dp_bytes_per_gpu = 0;
   std::vector<LinkUse> links;  // event-driven engine only: per tier, then per fabric plane
+  double expert_load_max_over_mean = 1;  // event-driven: busiest GPU of an EP group / mean
 };
 
 struct StepResult {

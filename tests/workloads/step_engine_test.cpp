@@ -45,6 +45,19 @@ struct Costs {
   Time f, b, w;
 };
 
+Segment compute(Time t) {
+  Segment segment;
+  segment.duration = t;
+  return segment;
+}
+
+Segment exchange(Exchange e) {
+  Segment segment;
+  segment.kind = Segment::Kind::kAllToAll;
+  segment.exchange = e;
+  return segment;
+}
+
 EngineInput fixed_input(Schedule schedule, int pp, int micro_batches, Costs c) {
   EngineInput in;
   in.schedule = schedule;
@@ -53,10 +66,10 @@ EngineInput fixed_input(Schedule schedule, int pp, int micro_batches, Costs c) {
   const int stages = stage_count(schedule, pp);
   for (int s = 0; s < stages; ++s) {
     StagePasses passes;
-    passes.forward = {{Segment::Kind::kCompute, Exchange::kForwardDispatch, c.f}};
-    passes.backward = {{Segment::Kind::kCompute, Exchange::kForwardDispatch, c.b}};
-    passes.backward_full = {{Segment::Kind::kCompute, Exchange::kForwardDispatch, c.b + c.w}};
-    passes.weight = {{Segment::Kind::kCompute, Exchange::kForwardDispatch, c.w}};
+    passes.forward = {compute(c.f)};
+    passes.backward = {compute(c.b)};
+    passes.backward_full = {compute(c.b + c.w)};
+    passes.weight = {compute(c.w)};
     in.stages.push_back(passes);
   }
   return in;
@@ -166,17 +179,11 @@ TEST(StepEngine, SixteenGpuToyPlanMatchesTheHandWorkedStep) {
   in.replicas = 8;
   in.ep = 8;
   in.micro_batches = 2;
-  using K = Segment::Kind;
-  const Exchange any = Exchange::kForwardDispatch;
   StagePasses stage;
-  stage.forward = {{K::kCompute, any, sim::microseconds(100)},
-                   {K::kAllToAll, Exchange::kForwardDispatch, {}},
-                   {K::kCompute, any, sim::microseconds(200)},
-                   {K::kAllToAll, Exchange::kForwardCombine, {}}};
-  stage.backward_full = {{K::kAllToAll, Exchange::kBackwardCombine, {}},
-                         {K::kCompute, any, sim::microseconds(400)},
-                         {K::kAllToAll, Exchange::kBackwardDispatch, {}},
-                         {K::kCompute, any, sim::microseconds(200)}};
+  stage.forward = {compute(sim::microseconds(100)), exchange(Exchange::kForwardDispatch),
+                   compute(sim::microseconds(200)), exchange(Exchange::kForwardCombine)};
+  stage.backward_full = {exchange(Exchange::kBackwardCombine), compute(sim::microseconds(400)),
+                         exchange(Exchange::kBackwardDispatch), compute(sim::microseconds(200))};
   in.stages = {stage, stage};
   for (auto& e : in.exchanges) e.nvlink_per_peer = 1.6e6;
   in.pp_bytes = 10e6;
