@@ -57,8 +57,7 @@ MaxMinSystem::VariableId MaxMinSystem::add_variable(double weight, double bound)
   if (!(bound >= 0)) throw std::invalid_argument("MaxMinSystem: bound must be >= 0");
   VariableId id;
   if (!free_variables_.empty()) {
-    id = free_variables_.back();
-    free_variables_.pop_back();
+    id = free_variables_.take_lowest();
   } else {
     id = VariableId(variables_.size());
     variables_.push_back({});
@@ -85,15 +84,42 @@ void MaxMinSystem::expand(ConstraintId c, VariableId id, double coefficient) {
     if (use.index == c) {
       use.coefficient += coefficient;
       for (auto& back : constraint.variables) {
-        if (back.index == id) back.coefficient += coefficient;
+        if (back.index == id && back.generation == v.generation) back.coefficient += coefficient;
       }
-      dirty_variables_.push_back(id);
+      mark_variable_dirty(id);
       return;
     }
   }
-  v.constraints.push_back({c, coefficient});
-  constraint.variables.push_back({id, coefficient});
-  dirty_variables_.push_back(id);
+  v.constraints.push_back({c, 0, coefficient});
+  constraint.variables.push_back({id, v.generation, coefficient});
+  mark_variable_dirty(id);
+}
+
+MaxMinSystem::VariableId MaxMinSystem::add_variable(std::span<const ConstraintId> constraints,
+                                                    double weight) {
+  for (ConstraintId c : constraints) {
+    if (c >= constraints_.size()) throw std::out_of_range("MaxMinSystem: unknown constraint");
+  }
+  const VariableId id = add_variable(weight);
+  Variable& v = variables_[id];
+  v.constraints.reserve(constraints.size());
+  for (ConstraintId c : constraints) {
+    Constraint& constraint = constraints_[c];
+    if (constraint.component != kNone) invalidate_component(constraint.component);
+    bool again = false;
+    for (auto& use : v.constraints) {
+      if (use.index != c) continue;
+      again = true;
+      ++use.coefficient;
+      for (auto& back : constraint.variables) {
+        if (back.index == id && back.generation == v.generation) ++back.coefficient;
+      }
+    }
+    if (again) continue;
+    v.constraints.push_back({c, 0, 1.0});
+    constraint.variables.push_back({id, v.generation, 1.0});
+  }
+  return id;  // listed dirty by add_variable
 }
 
 void MaxMinSystem::remove_variable(VariableId id) {
@@ -109,21 +135,15 @@ void MaxMinSystem::remove_variable(VariableId id) {
     v.component = kNone;
     mark_component_dirty(k);
   }
-  for (const auto& use : v.constraints) {
-    auto& list = constraints_[use.index].variables;
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (list[i].index == id) {
-        list[i] = list.back();
-        list.pop_back();
-        break;
-      }
-    }
-    if (k == kNone) dirty_constraints_.push_back(use.index);
+  // Its entries in the constraints' lists turn stale; the next search through them drops them.
+  if (k == kNone) {
+    for (const auto& use : v.constraints) dirty_constraints_.push_back(use.index);
   }
   v.constraints.clear();
   v.alive = false;
+  ++v.generation;
   values_[id] = 0;
-  free_variables_.push_back(id);
+  free_variables_.release(id);
 }
 
 void MaxMinSystem::set_bound(VariableId id, double bound) {
@@ -143,6 +163,7 @@ void MaxMinSystem::set_bound(VariableId id, double bound) {
 double MaxMinSystem::usage(ConstraintId c) const {
   double sum = 0;
   for (const auto& use : constraints_.at(c).variables) {
+    if (variables_[use.index].generation != use.generation) continue;  // removed
     sum += use.coefficient * values_[use.index];
   }
   return sum;
@@ -176,8 +197,16 @@ void MaxMinSystem::solve() {
       const ConstraintId c = stack.back();
       stack.pop_back();
       component_constraints.push_back(c);
-      for (const auto& use : constraints_[c].variables) {
+      auto& list = constraints_[c].variables;
+      for (std::size_t i = 0; i < list.size();) {
+        const Use use = list[i];
         Variable& v = variables_[use.index];
+        if (v.generation != use.generation) {  // removed: drop the stale entry
+          list[i] = list.back();
+          list.pop_back();
+          continue;
+        }
+        ++i;
         if (v.mark == epoch_) continue;
         v.mark = epoch_;
         component_variables.push_back(use.index);
@@ -215,6 +244,14 @@ void MaxMinSystem::solve() {
     Component& component = components_[dirty_components_[i]];
     if (!component.valid || !component.dirty) continue;
     component.dirty = false;
+    if (component.dead == component.variables.size()) {
+      // Every variable removed (an all-to-all done): nothing to solve, nothing to keep. No live
+      // variable uses its constraints (it would be one of them, or a use added since would
+      // have dropped the component): their lists hold stale entries only.
+      for (ConstraintId c : component.constraints) constraints_[c].variables.clear();
+      invalidate_component(dirty_components_[i]);
+      continue;
+    }
     solve_component(component);
   }
   dirty_components_.clear();
@@ -529,12 +566,19 @@ void MaxMinSystem::solve_component(Component& component) {
     }
     if (level == inf) break;
     // Saturated: fix every unfixed variable of the constraint at this level.
+    // Its unfixed variables are gathered first, without a branch (which of them are fixed is
+    // anyone's guess), then fixed.
     begin_batch();
-    for (std::uint32_t u = component.constraint_begin[top]; u < component.constraint_begin[top + 1];
-         ++u) {
+    const std::uint32_t begin = component.constraint_begin[top];
+    const std::uint32_t end = component.constraint_begin[top + 1];
+    if (batch_.size() < end - begin) batch_.resize(end - begin);
+    std::size_t count = 0;
+    for (std::uint32_t u = begin; u < end; ++u) {
       const std::uint32_t v = component.constraint_variables[u];
-      if (!fixed_[v]) fix(v, level);
+      batch_[count] = v;
+      count += std::size_t{fixed_[v] == 0};
     }
+    for (std::size_t i = 0; i < count; ++i) fix(batch_[i], level);
   }
   if (unfixed > 0) {
     // Left: variables that use no constraint and have no bound (reported as unbounded rather

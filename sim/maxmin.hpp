@@ -23,14 +23,57 @@
 // ones give their usage back to the constraints' remaining capacities and filling resumes from
 // that point, a partial re-solve. Only the variables whose values changed are reported. The
 // remaining capacities then come from additions and subtractions over many solves; a full
-// solve every kFullSolveEvery partial ones keeps their rounding from piling up.
+// solve every kFullSolveEvery partial ones keeps their rounding from piling up. A component
+// whose variables were all removed is dropped without a solve.
+//
+// A removal costs O(its uses): the entries it leaves in its constraints' lists turn stale and
+// the next search through a list drops them. Variable ids are reused lowest first.
 
+#include <bit>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <utility>
 #include <vector>
 
 namespace codesim::sim {
+namespace detail {
+
+// A set of free ids that hands out the lowest first: ids in use stay packed at the low end, so
+// that what is started together sits together in the arrays indexed by id. Two levels of bit
+// sets: a bit per id, and a bit per word of the first level that has one set.
+class LowestFreeIds {
+ public:
+  bool empty() const { return count_ == 0; }
+  std::size_t size() const { return count_; }
+  void release(std::uint32_t id) {
+    const std::size_t word = id / 64;
+    if (word >= ids_.size()) {
+      ids_.resize(word + 1, 0);
+      words_.resize(word / 64 + 1, 0);
+    }
+    ids_[word] |= std::uint64_t{1} << (id % 64);
+    words_[word / 64] |= std::uint64_t{1} << (word % 64);
+    ++count_;
+  }
+  std::uint32_t take_lowest() {  // not empty
+    std::size_t top = 0;
+    while (words_[top] == 0) ++top;
+    const std::size_t word = top * 64 + std::size_t(std::countr_zero(words_[top]));
+    const auto id = std::uint32_t(word * 64 + std::size_t(std::countr_zero(ids_[word])));
+    ids_[word] &= ids_[word] - 1;
+    if (ids_[word] == 0) words_[top] &= ~(std::uint64_t{1} << (word % 64));
+    --count_;
+    return id;
+  }
+
+ private:
+  std::vector<std::uint64_t> ids_;
+  std::vector<std::uint64_t> words_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace detail
 
 class MaxMinSystem {
  public:
@@ -43,10 +86,12 @@ class MaxMinSystem {
   double capacity(ConstraintId constraint) const { return constraints_[constraint].capacity; }
 
   // A variable of `weight` > 0 whose value may not exceed `bound`. Ids of removed variables are
-  // reused.
+  // reused, the lowest first.
   VariableId add_variable(double weight = 1.0, double bound = kUnbounded);
   // The variable uses `constraint` `coefficient` times (adds up if called again).
   void expand(ConstraintId constraint, VariableId variable, double coefficient = 1.0);
+  // add_variable(weight) then expand(c, variable) for each c of `constraints`, in one call.
+  VariableId add_variable(std::span<const ConstraintId> constraints, double weight = 1.0);
   void remove_variable(VariableId variable);
   void set_bound(VariableId variable, double bound);
 
@@ -63,8 +108,12 @@ class MaxMinSystem {
  private:
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
   static constexpr std::uint32_t kFullSolveEvery = 1024;
+  // A variable's use of a constraint is stored twice, by variable and by constraint. A removal
+  // leaves the copies in its constraints' lists behind, stale (their generation is not the
+  // variable's any more): the next search through a list drops them.
   struct Use {
-    std::uint32_t index;  // the constraint (in a variable) or the variable (in a constraint)
+    std::uint32_t index;       // the constraint (in a variable) or the variable (in a constraint)
+    std::uint32_t generation;  // in a constraint: the variable's when added; else unused
     double coefficient;
   };
   struct Constraint {
@@ -78,6 +127,7 @@ class MaxMinSystem {
     double weight = 1;
     double bound = kUnbounded;
     bool alive = false;
+    std::uint32_t generation = 0;  // changes when it is removed
     std::uint32_t mark = 0;
     std::uint32_t component = kNone;
     std::uint32_t component_slot = 0;  // local index in its component
@@ -125,6 +175,10 @@ class MaxMinSystem {
 
   void invalidate_component(std::uint32_t component);
   void mark_component_dirty(std::uint32_t component);
+  void mark_variable_dirty(VariableId id) {
+    // A variable's expansions follow its addition: listed once.
+    if (dirty_variables_.empty() || dirty_variables_.back() != id) dirty_variables_.push_back(id);
+  }
   // Builds the local arrays of a component just found (ids in any order) and solves it.
   void cache_and_solve(std::vector<VariableId>& variables, std::vector<ConstraintId>& constraints);
   // Sorts distinct ids below `universe`.
@@ -141,7 +195,7 @@ class MaxMinSystem {
   std::vector<Constraint> constraints_;
   std::vector<Variable> variables_;
   std::vector<double> values_;
-  std::vector<VariableId> free_variables_;
+  detail::LowestFreeIds free_variables_;
   std::vector<ConstraintId> dirty_constraints_;
   std::vector<VariableId> dirty_variables_;
   std::vector<VariableId> solved_;
@@ -158,6 +212,7 @@ class MaxMinSystem {
   std::vector<double> tree_level_;
   std::vector<std::uint32_t> tree_index_;
   std::vector<std::uint8_t> fixed_;
+  std::vector<std::uint32_t> batch_;       // the variables a saturated constraint fixes
   std::vector<std::uint64_t> local_bits_;  // a set of local variables; all zero between uses
 };
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 #include <vector>
@@ -209,6 +211,206 @@ TEST(FlowNetwork, ThousandsOfFlowsFinishInOrderOfTheirProjections) {
     }
   }
   EXPECT_EQ(net.active_flows(), 0u);
+}
+
+TEST(FlowNetwork, FlowsStartedTogetherActivateInOneEventPerInstant) {
+  // 1000 flows started at one instant over two routes of different latencies, interleaved: two
+  // activation events, and every flow's timeline is the hand-worked one. 500 flows share each
+  // 1 GB/s link: 2 MB each at 2 MB/s takes 1 s after the latency.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto near = net.add_link(1 * kGBps, microseconds(1));
+  const auto far = net.add_link(1 * kGBps, microseconds(3));
+  Recorder r;
+  constexpr std::uint64_t kFlows = 1000;
+  for (std::uint64_t i = 0; i < kFlows; ++i) {
+    net.start_flow({i % 2 == 0 ? near : far}, 2e6, &Recorder::done, &r, i);
+  }
+  sim.run();
+  EXPECT_EQ(net.activation_events(), 2u);
+  ASSERT_EQ(r.finished.size(), kFlows);
+  for (std::uint64_t i = 0; i < kFlows; ++i) {
+    EXPECT_EQ(r.finished.at(i), seconds(1) + microseconds(i % 2 == 0 ? 1 : 3)) << i;
+  }
+  EXPECT_DOUBLE_EQ(net.link_bytes(near), 1e9);
+  EXPECT_DOUBLE_EQ(net.link_bytes(far), 1e9);
+  EXPECT_EQ(net.active_flows(), 0u);
+}
+
+TEST(FlowNetwork, ZeroLatencyFlowsStartedByCompletionsActivateLater) {
+  // Every completion starts the next flow over a zero-latency link at its own instant: each
+  // needs an activation batch of its own, opened and closed at that instant; a batch that ran
+  // is never reused for a later flow of the same instant.
+  Simulator sim;
+  FlowNetwork net(sim);
+  const auto link = net.add_link(1 * kGBps, Time::zero());
+  struct Chain {
+    FlowNetwork* net;
+    FlowNetwork::LinkId link;
+    std::vector<Time> done;
+    static void on_done(Simulator& sim, void* self, std::uint64_t tag) {
+      auto& c = *static_cast<Chain*>(self);
+      c.done.push_back(sim.now());
+      if (tag < 5) {
+        // Two flows of the same instant: the second joins the first's batch.
+        c.net->start_flow({c.link}, 1e9, &on_done, self, tag + 1);
+        if (tag == 2) c.net->start_flow({c.link}, 1e9, &on_done, self, 100);
+      }
+    }
+  } chain{&net, link, {}};
+  net.start_flow({link}, 1e9, &Chain::on_done, &chain, 0);
+  // At 10 s, X's batch runs (at the flows' priority) before Y starts: Y gets a batch of its own.
+  Recorder r;
+  sim.schedule_at(
+      seconds(10), [&] { net.start_flow({link}, 1e9, &Recorder::done, &r, 1); },
+      Priority::kDefault);
+  sim.schedule_at(
+      seconds(10), [&] { net.start_flow({link}, 1e9, &Recorder::done, &r, 2); },
+      Priority::kDefault + 1);
+  sim.run();
+  // 0 at 1 s, 1 at 2 s, 2 at 3 s; then 3 and 100 share the link: both at 5 s; 4 and 5 follow.
+  ASSERT_EQ(chain.done.size(), 7u);
+  EXPECT_EQ(chain.done[0], seconds(1));
+  EXPECT_EQ(chain.done[2], seconds(3));
+  EXPECT_EQ(chain.done[3], seconds(5));
+  EXPECT_EQ(chain.done[4], seconds(5));
+  EXPECT_EQ(chain.done[5], seconds(6));
+  EXPECT_EQ(chain.done[6], seconds(7));
+  // X and Y share the link from 10 s.
+  EXPECT_EQ(r.finished.at(1), seconds(12));
+  EXPECT_EQ(r.finished.at(2), seconds(12));
+  EXPECT_EQ(net.activation_events(), 8u);
+  EXPECT_DOUBLE_EQ(net.link_bytes(link), 9e9);
+}
+
+TEST(FlowNetwork, TheRouteIsCopiedAndRoutesOfAnyLengthReuseTheirStorage) {
+  // Routes of 1 to 9 links (repeating a link counts it twice) from one buffer the caller
+  // overwrites at once; flows finish and their slots and route blocks are reused.
+  Simulator sim;
+  FlowNetwork net(sim);
+  std::vector<FlowNetwork::LinkId> links;
+  for (int i = 0; i < 9; ++i) links.push_back(net.add_link(1 * kGBps, nanoseconds(10)));
+  Recorder r;
+  std::vector<FlowNetwork::LinkId> route;
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    for (std::size_t length = 1; length <= links.size(); ++length) {
+      const auto tag = round * 100 + length;
+      sim.schedule_at(seconds(std::int64_t(tag)), [&, length, tag] {
+        route.assign(links.begin(), links.begin() + std::ptrdiff_t(length));
+        net.start_flow(route, 1e9, &Recorder::done, &r, tag);
+        route.assign(route.size(), links.back());  // the caller's buffer changes at once
+      });
+    }
+  }
+  const std::vector<FlowNetwork::LinkId> twice = {links[0], links[0]};
+  sim.schedule_at(seconds(1000), [&] { net.start_flow(twice, 1e9, &Recorder::done, &r, 1000); });
+  sim.run();
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    for (std::size_t length = 1; length <= links.size(); ++length) {
+      const auto tag = round * 100 + length;
+      EXPECT_EQ(r.finished.at(tag),
+                seconds(std::int64_t(tag) + 1) + nanoseconds(10 * std::int64_t(length)));
+    }
+  }
+  // Crossing a link twice takes twice its capacity: 0.5 GB/s.
+  EXPECT_EQ(r.finished.at(1000), seconds(1002) + nanoseconds(20));
+  EXPECT_DOUBLE_EQ(net.link_bytes(links.back()), 3e9);
+  EXPECT_DOUBLE_EQ(net.link_bytes(links[0]), 29e9);
+}
+
+TEST(FlowNetwork, ManyFlowsDueAtOneInstantCompleteInProjectionOrder) {
+  // Groups of flows on shared links end at one instant, interleaved with flows on their own
+  // links, in a tree of thousands of slots: every flow completes at its hand-worked time, and
+  // within one instant in the order its finish was projected (start order here: one solve
+  // projects them in variable order).
+  Simulator sim;
+  FlowNetwork net(sim);
+  std::vector<std::pair<Time, std::uint64_t>> log;
+  struct Log {
+    static void done(Simulator& sim, void* self, std::uint64_t tag) {
+      static_cast<std::vector<std::pair<Time, std::uint64_t>>*>(self)->emplace_back(sim.now(), tag);
+    }
+  };
+  constexpr int kGroups = 40;
+  constexpr int kPerGroup = 100;
+  for (int g = 0; g < kGroups; ++g) {
+    const auto shared = net.add_link(1 * kGBps, Time::zero());
+    for (int i = 0; i < kPerGroup; ++i) {
+      // 10 MB * (g + 1) each at 10 MB/s: done at g + 1 s.
+      net.start_flow({shared}, 1e7 * (g + 1), &Log::done, &log, std::uint64_t(g * kPerGroup + i));
+      // A loner, 1 GB/s, done at g + 1 s + 1 ns * i: 1e9 * (g + 1) + i bytes.
+      net.start_flow({net.add_link(1 * kGBps, Time::zero())}, 1e9 * (g + 1) + i, &Log::done, &log,
+                     std::uint64_t(100000 + g * kPerGroup + i));
+    }
+  }
+  sim.run();
+  ASSERT_EQ(log.size(), std::size_t(2 * kGroups * kPerGroup));
+  // The group of g completes at g + 1 s in start order (its flows were projected in one
+  // solve, in variable order), among the loners; every loner a nanosecond apart.
+  std::vector<std::uint64_t> expected;
+  for (int g = 0; g < kGroups; ++g) {
+    for (int i = 0; i < kPerGroup; ++i) expected.push_back(std::uint64_t(g * kPerGroup + i));
+  }
+  std::size_t group_seen = 0;
+  for (std::size_t k = 0; k < log.size(); ++k) {
+    const auto [time, tag] = log[k];
+    if (k > 0) {
+      EXPECT_LE(log[k - 1].first, time);
+    }
+    if (tag >= 100000) {
+      const auto id = tag - 100000;
+      EXPECT_EQ(time, seconds(std::int64_t(id / kPerGroup) + 1) +
+                          nanoseconds(std::int64_t(id % kPerGroup)));
+    } else {
+      EXPECT_EQ(time, seconds(std::int64_t(tag / kPerGroup) + 1));
+      ASSERT_LT(group_seen, expected.size());
+      EXPECT_EQ(tag, expected[group_seen++]);
+    }
+  }
+  EXPECT_EQ(net.active_flows(), 0u);
+}
+
+TEST(FlowNetwork, CeilPicosecondsIsFromSecondsCeil) {
+  // The inlined rounding gives from_seconds_ceil's picoseconds everywhere, and defers to it for
+  // what it rejects.
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1e-13,
+                                0.4e-12,
+                                0.5e-12,
+                                1e-12,
+                                1.5e-12,
+                                2.5e-12,
+                                1e-9,
+                                3e-9,
+                                1e-6,
+                                0.1,
+                                0.3,
+                                1.0,
+                                1.0 / 3,
+                                2e-6,
+                                4503.599627370496,
+                                4503.5996273704955,
+                                9007.199254740992,
+                                9007.199254740991,
+                                9.2e6};
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> exponent(-13, 6.9);
+  for (int i = 0; i < 200000; ++i) {
+    const double s = std::pow(10.0, exponent(rng));
+    values.push_back(s);
+    values.push_back(std::nextafter(s, 0.0));
+    values.push_back(std::round(s * 1e12) / 1e12);          // near whole picoseconds
+    values.push_back((std::floor(s * 1e12) + 0.5) / 1e12);  // near half picoseconds
+  }
+  for (double s : values) {
+    ASSERT_EQ(detail::ceil_picoseconds(s), from_seconds_ceil(s)) << s;
+  }
+  EXPECT_THROW(detail::ceil_picoseconds(-1e-12), std::domain_error);
+  EXPECT_THROW(detail::ceil_picoseconds(std::nan("")), std::domain_error);
+  EXPECT_THROW(detail::ceil_picoseconds(1e8), std::domain_error);
+  EXPECT_THROW(detail::ceil_picoseconds(std::numeric_limits<double>::infinity()),
+               std::domain_error);
 }
 
 }  // namespace

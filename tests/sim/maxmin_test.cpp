@@ -205,7 +205,7 @@ TEST(MaxMin, CachedComponentsMatchAFreshSolveThroughRemovalsAndAdditions) {
     s.solve();
     MaxMinSystem fresh;
     for (int l = 0; l < kLinks; ++l) fresh.add_constraint(capacity[l]);
-    std::vector<MaxMinSystem::VariableId> ids;
+    std::vector<MaxMinSystem::VariableId> ids, ids_b;
     for (const auto& [id, v] : live) {
       ids.push_back(fresh.add_variable(1.0, v.bound));
       for (int l : v.links) fresh.expand(MaxMinSystem::ConstraintId(l), ids.back());
@@ -356,7 +356,7 @@ TEST(MaxMin, PartialResolvesAfterRemovalsMatchFullSolvesOfRandomSystems) {
       s.solve();
       MaxMinSystem fresh;
       for (int l = 0; l < links; ++l) fresh.add_constraint(capacity[l]);
-      std::vector<MaxMinSystem::VariableId> ids;
+      std::vector<MaxMinSystem::VariableId> ids, ids_b;
       for (const Var& v : live) {
         ids.push_back(fresh.add_variable(v.weight, v.bound));
         for (auto [l, k] : v.uses) fresh.expand(MaxMinSystem::ConstraintId(l), ids.back(), k);
@@ -414,6 +414,181 @@ TEST(MaxMin, ALongRunOfPartialResolvesStaysWithFullSolves) {
           << "step " << step;
     }
   }
+}
+
+TEST(MaxMin, RemovalOrderDoesNotMatterAndStaleUsesAreDropped) {
+  // The same random system in two copies; the same variables removed in opposite orders:
+  // bit-identical values and usages in both, usages equal to the sums over the live
+  // variables. Then new ones are added (reusing the removed ids, in different orders, on the
+  // same constraints as the stale entries): values agree to rounding.
+  std::mt19937_64 rng(11);
+  constexpr int kConstraints = 30;
+  constexpr int kVariables = 300;
+  MaxMinSystem a, b;
+  std::vector<std::vector<MaxMinSystem::ConstraintId>> uses(kVariables);
+  for (int c = 0; c < kConstraints; ++c) {
+    const double capacity = 1 + double(rng() % 100);
+    a.add_constraint(capacity);
+    b.add_constraint(capacity);
+  }
+  std::vector<MaxMinSystem::VariableId> ids, ids_b;
+  for (int v = 0; v < kVariables; ++v) {
+    const double weight = 1 + double(rng() % 3);
+    const auto id = a.add_variable(weight);
+    EXPECT_EQ(b.add_variable(weight), id);
+    ids.push_back(id);
+    ids_b.push_back(id);
+    for (int k = 0; k < 3; ++k) uses[v].push_back(MaxMinSystem::ConstraintId(rng() % kConstraints));
+    for (auto c : uses[v]) {
+      a.expand(c, id);
+      b.expand(c, id);
+    }
+  }
+  a.solve();
+  b.solve();
+  for (int round = 0; round < 5; ++round) {
+    std::vector<int> gone;
+    for (int v = 0; v < kVariables; ++v) {
+      if (uses[v].empty() == false && rng() % 3 == 0) gone.push_back(v);
+    }
+    for (int v : gone) a.remove_variable(ids[v]);
+    for (auto it = gone.rbegin(); it != gone.rend(); ++it) b.remove_variable(ids_b[*it]);
+    a.solve();
+    b.solve();
+    for (int v : gone) uses[v].clear();
+    for (int v = 0; v < kVariables; ++v) {
+      if (!uses[v].empty()) {
+        // Identical ids (and so local numbering) until new variables took ids over.
+        if (round == 0) {
+          ASSERT_EQ(a.value(ids[v]), b.value(ids_b[v])) << v;
+        } else {
+          ASSERT_NEAR(a.value(ids[v]), b.value(ids_b[v]), 1e-9 * a.value(ids[v])) << round << v;
+        }
+      }
+    }
+    for (int c = 0; c < kConstraints; ++c) {
+      EXPECT_NEAR(a.usage(c), b.usage(c), 1e-9 * (1 + a.usage(c)));
+      double sum = 0;
+      for (int v = 0; v < kVariables; ++v) {
+        for (auto used : uses[v]) {
+          if (used == MaxMinSystem::ConstraintId(c)) sum += a.value(ids[v]);
+        }
+      }
+      EXPECT_NEAR(a.usage(c), sum, 1e-9 * (1 + sum));
+      EXPECT_LE(a.usage(c), a.capacity(c) * (1 + 1e-12));
+    }
+    // New variables take the removed ids over (possibly on the same constraints as their stale
+    // entries).
+    for (int v : gone) {
+      const auto id = a.add_variable(1.0);
+      const auto id_b = b.add_variable(1.0);
+      ids[v] = id;
+      ids_b[v] = id_b;
+      for (int k = 0; k < 2; ++k)
+        uses[v].push_back(MaxMinSystem::ConstraintId(rng() % kConstraints));
+      for (auto c : uses[v]) {
+        a.expand(c, id);
+        b.expand(c, id_b);
+      }
+    }
+    a.solve();
+    b.solve();
+    for (int v = 0; v < kVariables; ++v) {
+      ASSERT_NEAR(a.value(ids[v]), b.value(ids_b[v]), 1e-9 * a.value(ids[v]));
+    }
+  }
+  EXPECT_EQ(a.variable_count(), std::size_t(kVariables));
+}
+
+TEST(MaxMin, AComponentWhoseVariablesAreAllRemovedIsDropped) {
+  // Every variable of a component removed at once: nothing is reported, its constraints are
+  // free, and new variables on them solve afresh.
+  MaxMinSystem s;
+  const auto l1 = s.add_constraint(10);
+  const auto l2 = s.add_constraint(20);
+  std::vector<MaxMinSystem::VariableId> vars;
+  for (int i = 0; i < 4; ++i) {
+    vars.push_back(s.add_variable());
+    s.expand(l1, vars.back());
+    if (i >= 2) s.expand(l2, vars.back());
+  }
+  s.solve();
+  EXPECT_DOUBLE_EQ(s.value(vars[0]), 2.5);
+  for (auto v : vars) s.remove_variable(v);
+  s.solve();
+  EXPECT_TRUE(s.last_solved().empty());
+  EXPECT_DOUBLE_EQ(s.usage(l1), 0);
+  EXPECT_DOUBLE_EQ(s.usage(l2), 0);
+  const auto x = s.add_variable();
+  s.expand(l2, x);
+  s.solve();
+  EXPECT_DOUBLE_EQ(s.value(x), 20);
+  EXPECT_DOUBLE_EQ(s.usage(l2), 20);
+  EXPECT_DOUBLE_EQ(s.usage(l1), 0);
+}
+
+TEST(MaxMin, AddingAVariableWithItsConstraintsIsAddingThenExpanding) {
+  // Random routes (a constraint may repeat: its coefficient counts) added both ways, into
+  // systems with cached components: the same ids and bit-identical values.
+  std::mt19937_64 rng(5);
+  MaxMinSystem a, b;
+  for (int c = 0; c < 12; ++c) {
+    a.add_constraint(1 + double(c));
+    b.add_constraint(1 + double(c));
+  }
+  std::vector<MaxMinSystem::VariableId> live;
+  for (int step = 0; step < 400; ++step) {
+    if (!live.empty() && rng() % 3 == 0) {
+      const std::size_t k = rng() % live.size();
+      a.remove_variable(live[k]);
+      b.remove_variable(live[k]);
+      live.erase(live.begin() + std::ptrdiff_t(k));
+    } else {
+      std::vector<MaxMinSystem::ConstraintId> route(1 + rng() % 4);
+      for (auto& c : route) c = MaxMinSystem::ConstraintId(rng() % 12);
+      const double weight = 1 + double(rng() % 2);
+      const auto id = a.add_variable(weight);
+      for (auto c : route) a.expand(c, id);
+      ASSERT_EQ(b.add_variable(route, weight), id);
+      live.push_back(id);
+    }
+    if (step % 7 == 0) {
+      a.solve();
+      b.solve();
+      for (auto id : live) ASSERT_EQ(a.value(id), b.value(id)) << step;
+    }
+  }
+  const std::vector<MaxMinSystem::ConstraintId> unknown = {0, 12};
+  EXPECT_THROW(b.add_variable(unknown), std::out_of_range);
+}
+
+TEST(MaxMin, LowestFreeIdsHandsOutTheLowestFirst) {
+  detail::LowestFreeIds ids;
+  EXPECT_TRUE(ids.empty());
+  std::vector<std::uint32_t> released = {70000, 5, 4097, 64, 63, 0, 4096, 200};
+  for (auto id : released) ids.release(id);
+  EXPECT_EQ(ids.size(), released.size());
+  std::sort(released.begin(), released.end());
+  for (auto id : released) EXPECT_EQ(ids.take_lowest(), id);
+  EXPECT_TRUE(ids.empty());
+  ids.release(9);
+  ids.release(3);
+  EXPECT_EQ(ids.take_lowest(), 3u);
+  ids.release(1);
+  EXPECT_EQ(ids.take_lowest(), 1u);
+  EXPECT_EQ(ids.take_lowest(), 9u);
+  // Removed variables' ids come back lowest first.
+  MaxMinSystem s;
+  const auto link = s.add_constraint(1);
+  std::vector<MaxMinSystem::VariableId> vars;
+  for (int i = 0; i < 6; ++i) {
+    vars.push_back(s.add_variable());
+    s.expand(link, vars.back());
+  }
+  s.remove_variable(vars[4]);
+  s.remove_variable(vars[1]);
+  EXPECT_EQ(s.add_variable(), vars[1]);
+  EXPECT_EQ(s.add_variable(), vars[4]);
 }
 
 }  // namespace
