@@ -241,7 +241,8 @@ TopologyRequest load_topology_request(const std::string& path) {
   TopologyRequest request;
   auto& p = request.params;
   if (root.IsMap() && root["cluster"]) {
-    const MapReader top(ctx, root, "", {"name", "cluster", "model", "plan", "cost", "prices", "calibration"});
+    const MapReader top(ctx, root, "",
+                        {"name", "cluster", "model", "plan", "cost", "prices", "calibration"});
     const MapReader cluster(ctx, top.node("cluster"), "cluster",
                             {"gpu", "nodes", "node", "topology"});
     p.nodes = static_cast<int>(cluster.integer("nodes", std::nullopt));

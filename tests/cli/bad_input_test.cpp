@@ -151,7 +151,8 @@ TEST(BadInputOptions, TraceNeedsTheEventEngineAndRealRanks) {
   const auto dir = scratch_dir("bad-trace");
   const std::string scenario = std::string(CODESIM_SOURCE_DIR) + "/examples/gpt-small-a100-64.yaml";
   const auto trace = dir / "trace.json";
-  auto analytic = run_codesim("train '" + scenario + "' --trace '" + trace.string() + "'", dir);
+  auto analytic = run_codesim(
+      "train '" + scenario + "' --engine analytic --trace '" + trace.string() + "'", dir);
   EXPECT_EQ(analytic.exit_code, 2);
   EXPECT_NE(analytic.err.find("--engine event"), std::string::npos) << analytic.err;
   auto rank = run_codesim(

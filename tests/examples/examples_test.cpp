@@ -108,7 +108,9 @@ TEST(DefaultScenario, SetOverridesAnyKey) {
   const auto dir = scratch_dir("set");
   const auto base = dir / "base.json";
   const auto changed = dir / "changed.json";
-  const std::string scenario = "train '" + example_path("deepseek-v3-h800-2048") + "'";
+  // The analytic engine: this checks --set, not the engine.
+  const std::string scenario =
+      "train '" + example_path("deepseek-v3-h800-2048") + "' --engine analytic";
   ASSERT_EQ(run_codesim(scenario + " --json '" + base.string() + "'", dir).exit_code, 0);
   const auto r = run_codesim(scenario +
                                  " --set plan.pp=32 --set plan.comm_sms=32 --set "
