@@ -149,6 +149,40 @@ TEST(StepEngine, DualPipeBubblesMatchTheTable) {
   }
 }
 
+// The 16-GPU toy below: 2 nodes of 8 GPUs on an 8-plane fat-tree, NVLink at 160 GB/s, pp 2
+// with 8 replicas forming one EP group per stage, one MoE layer per stage.
+topo::ClusterSpec toy_cluster() {
+  topo::ClusterSpec cluster;
+  cluster.nodes = 2;
+  cluster.node = {8, 160, 8, 400};
+  cluster.fabric.kind = topo::TopologyKind::kMultiPlaneFatTree;
+  cluster.fabric.planes = 8;
+  return cluster;
+}
+
+EngineInput toy_input(Schedule schedule, int micro_batches, ClusterNetwork& network) {
+  EngineInput in;
+  in.schedule = schedule;
+  in.pp = 2;
+  in.replicas = 8;
+  in.ep = 8;
+  in.micro_batches = micro_batches;
+  StagePasses stage;
+  stage.forward = {compute(sim::microseconds(100)), exchange(Exchange::kForwardDispatch),
+                   compute(sim::microseconds(200)), exchange(Exchange::kForwardCombine)};
+  stage.backward_full = {exchange(Exchange::kBackwardCombine), compute(sim::microseconds(400)),
+                         exchange(Exchange::kBackwardDispatch), compute(sim::microseconds(200))};
+  // Split backward (DualPipe's zero-bubble steps): the same, its W of 100 us apart.
+  stage.backward = stage.backward_full;
+  stage.backward.back().duration -= sim::microseconds(100);
+  stage.weight = {compute(sim::microseconds(100))};
+  in.stages = {stage, stage};
+  for (auto& e : in.exchanges) e.nvlink_per_peer = 1.6e6;
+  in.pp_bytes = 10e6;
+  in.network = &network;
+  return in;
+}
+
 // A 16-GPU toy worked out by hand: 2 nodes of 8 GPUs on an 8-plane fat-tree, pp 2 (stage 0 on
 // node 0, stage 1 on node 1), 8 replicas forming one EP group per stage (its node), 1F1B with 2
 // micro-batches, one MoE layer per stage.
@@ -166,29 +200,8 @@ TEST(StepEngine, DualPipeBubblesMatchTheTable) {
 //   rank 0: B0 waits for its gradient, 2F + 2P + Bf, and ends at 2F + 2P + 2Bf; B1 waits for
 //           3F + 2P + 2Bf and ends the step at 3F + 2P + 3Bf = 3985.56 us.
 TEST(StepEngine, SixteenGpuToyPlanMatchesTheHandWorkedStep) {
-  topo::ClusterSpec cluster;
-  cluster.nodes = 2;
-  cluster.node = {8, 160, 8, 400};
-  cluster.fabric.kind = topo::TopologyKind::kMultiPlaneFatTree;
-  cluster.fabric.planes = 8;
-  ClusterNetwork network(cluster, LinkEfficiency{1.0, 1.0});
-
-  EngineInput in;
-  in.schedule = Schedule::k1F1B;
-  in.pp = 2;
-  in.replicas = 8;
-  in.ep = 8;
-  in.micro_batches = 2;
-  StagePasses stage;
-  stage.forward = {compute(sim::microseconds(100)), exchange(Exchange::kForwardDispatch),
-                   compute(sim::microseconds(200)), exchange(Exchange::kForwardCombine)};
-  stage.backward_full = {exchange(Exchange::kBackwardCombine), compute(sim::microseconds(400)),
-                         exchange(Exchange::kBackwardDispatch), compute(sim::microseconds(200))};
-  in.stages = {stage, stage};
-  for (auto& e : in.exchanges) e.nvlink_per_peer = 1.6e6;
-  in.pp_bytes = 10e6;
-  in.network = &network;
-  const EngineResult run = run_step_engine(in);
+  ClusterNetwork network(toy_cluster(), LinkEfficiency{1.0, 1.0});
+  const EngineResult run = run_step_engine(toy_input(Schedule::k1F1B, 2, network));
 
   const double x = 73.33, p = 202.8, f = 300 + 2 * x, bf = 600 + 2 * x;
   const double step_us = 3 * f + 2 * p + 3 * bf;
@@ -231,28 +244,8 @@ TEST(StepEngine, AFailedPlaneIsRoutedAroundAndCostsTime) {
 // all-to-all span of GPU 0 runs at the same time as a compute span of another micro-batch, and
 // the compute stream waits on all-to-alls for less time than they take.
 TEST(StepEngine, TheOverlappedPairComputesDuringTheOtherMicroBatchsAllToAll) {
-  topo::ClusterSpec cluster;
-  cluster.nodes = 2;
-  cluster.node = {8, 160, 8, 400};
-  cluster.fabric.kind = topo::TopologyKind::kMultiPlaneFatTree;
-  ClusterNetwork network(cluster, LinkEfficiency{1.0, 1.0});
-  EngineInput in;
-  in.schedule = Schedule::kDualPipe;
-  in.pp = 2;
-  in.replicas = 8;
-  in.ep = 8;
-  in.micro_batches = 8;
-  StagePasses stage;
-  stage.forward = {compute(sim::microseconds(100)), exchange(Exchange::kForwardDispatch),
-                   compute(sim::microseconds(200)), exchange(Exchange::kForwardCombine)};
-  stage.backward_full = {exchange(Exchange::kBackwardCombine), compute(sim::microseconds(400)),
-                         exchange(Exchange::kBackwardDispatch), compute(sim::microseconds(200))};
-  stage.backward = stage.backward_full;
-  stage.weight = {compute(sim::microseconds(100))};
-  in.stages = {stage, stage};
-  for (auto& e : in.exchanges) e.nvlink_per_peer = 1.6e6;
-  in.pp_bytes = 10e6;
-  in.network = &network;
+  ClusterNetwork network(toy_cluster(), LinkEfficiency{1.0, 1.0});
+  EngineInput in = toy_input(Schedule::kDualPipe, 8, network);
   in.trace_ranks = {0};
   const EngineResult run = run_step_engine(in);
 
