@@ -246,6 +246,44 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
   return m;
 }
 
+// A measured router's counts: a YAML file `{layers: [[tokens per expert], ...]}` (one row per MoE
+// layer, repeated when the model has more), relative to the scenario file.
+std::vector<std::vector<double>> read_expert_counts(const YamlContext& ctx, const MapReader& r,
+                                                    int experts) {
+  const YAML::Node node = r.node("counts");
+  if (!node.IsScalar()) r.fail("counts", "'counts' names a file", "a path like counts.yaml");
+  const auto file = std::filesystem::path(ctx.file()).parent_path() / node.Scalar();
+  const YAML::Node root =
+      load_yaml_file(file.string(), "expert counts file", "{layers: [[tokens per expert], ...]}");
+  const YamlContext counts_ctx(file.string(), root, {});
+  const MapReader top(counts_ctx, root, "", {"layers", "source"});
+  if (!top.has("layers") || !top.node("layers").IsSequence() || top.node("layers").size() == 0) {
+    top.fail("layers", "missing the list of per-layer counts", "layers: [[...], ...]");
+  }
+  std::vector<std::vector<double>> layers;
+  for (const auto& row : top.node("layers")) {
+    if (!row.IsSequence() || int(row.size()) != experts) {
+      counts_ctx.fail("layers", row, "a layer's counts must list every routed expert of the model",
+                      std::to_string(experts) + " non-negative numbers");
+    }
+    std::vector<double> counts;
+    double sum = 0;
+    for (const auto& x : row) {
+      double v = -1;
+      try {
+        v = x.as<double>();
+      } catch (const YAML::Exception&) {
+      }
+      if (!(v >= 0)) counts_ctx.fail("layers", x, "a count must be a number >= 0", ">= 0");
+      counts.push_back(v);
+      sum += v;
+    }
+    if (!(sum > 0)) counts_ctx.fail("layers", row, "a layer's counts add up to zero", "> 0");
+    layers.push_back(std::move(counts));
+  }
+  return layers;
+}
+
 void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
   MapReader r(ctx, node, "plan",
               {"pp", "ep", "tp", "zero", "schedule", "sequence_length", "global_batch",
@@ -283,13 +321,28 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   for (long long layers : r.integer_list("stage_layers", 0)) p.stage_layers.push_back(int(layers));
   if (r.has("routing")) {
     MapReader routing(ctx, r.node("routing"), "plan.routing",
-                      {"model", "exponent", "seed", "redundant_experts", "sample_tokens"});
+                      {"model", "exponent", "seed", "drift", "step", "counts", "redundant_experts",
+                       "sample_tokens"});
     auto& spec = p.routing;
-    const std::string model = routing.choice("model", {"balanced", "zipf"}, "balanced");
-    spec.kind = model == "zipf" ? workloads::RoutingSpec::Kind::kZipf
-                                : workloads::RoutingSpec::Kind::kBalanced;
+    using Kind = workloads::RoutingSpec::Kind;
+    const std::string model =
+        routing.choice("model", {"balanced", "zipf", "drifting", "measured"}, "balanced");
+    spec.kind = model == "zipf"       ? Kind::kZipf
+                : model == "drifting" ? Kind::kDrifting
+                : model == "measured" ? Kind::kMeasured
+                                      : Kind::kBalanced;
     spec.exponent = routing.number("exponent", 1.0, 0, false);
     spec.seed = std::uint64_t(routing.integer("seed", 1, 0));
+    spec.drift = routing.number("drift", 1.0, 0, false);
+    spec.step = routing.integer("step", 0, 0);
+    if (spec.kind == Kind::kMeasured) {
+      if (!routing.has("counts")) {
+        routing.fail("counts", "a measured router needs its per-layer expert token counts",
+                     "counts: a file of {layers: [[count per expert], ...]}, relative to the "
+                     "scenario");
+      }
+      spec.measured = read_expert_counts(ctx, routing, s.model.routed_experts);
+    }
     spec.redundant_experts = int(routing.integer("redundant_experts", 0, 0));
     spec.sample_tokens = int(routing.integer("sample_tokens", 32768, 1));
   }

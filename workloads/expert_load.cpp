@@ -15,7 +15,10 @@ ExpertLoad expert_load(const TrainingScenario& s) {
   const auto& spec = s.plan.routing;
   const int ep = s.plan.ep;
   if (!m.is_moe() || ep <= 1) return out;
-  const bool skewed = spec.kind == RoutingSpec::Kind::kZipf && spec.exponent > 0;
+  const bool skewed =
+      spec.kind == RoutingSpec::Kind::kMeasured ||
+      ((spec.kind == RoutingSpec::Kind::kZipf || spec.kind == RoutingSpec::Kind::kDrifting) &&
+       spec.exponent > 0);
   if (!skewed && spec.redundant_experts == 0) return out;
 
   const int gpn = s.cluster.node.gpus;
@@ -27,10 +30,24 @@ ExpertLoad expert_load(const TrainingScenario& s) {
   shape.groups = nodes > 1 && m.routed_experts % nodes == 0 ? nodes : 1;
   shape.max_groups_per_token = shape.groups > 1 ? s.max_nodes_per_token() : 0;
   std::unique_ptr<RoutingModel> model;
-  if (skewed) {
-    model = std::make_unique<ZipfRouting>(m.routed_experts, spec.exponent, spec.seed);
-  } else {
-    model = std::make_unique<BalancedRouting>(m.routed_experts);
+  switch (skewed ? spec.kind : RoutingSpec::Kind::kBalanced) {
+    case RoutingSpec::Kind::kZipf:
+      model = std::make_unique<ZipfRouting>(m.routed_experts, spec.exponent, spec.seed);
+      break;
+    case RoutingSpec::Kind::kDrifting:
+      model =
+          std::make_unique<DriftingRouting>(m.routed_experts, spec.exponent, spec.drift, spec.seed);
+      break;
+    case RoutingSpec::Kind::kMeasured: {
+      ExpertCounts counts;
+      counts.experts = m.routed_experts;
+      counts.layers = spec.measured;
+      model = std::make_unique<MeasuredRouting>(std::move(counts));
+      break;
+    }
+    case RoutingSpec::Kind::kBalanced:
+      model = std::make_unique<BalancedRouting>(m.routed_experts);
+      break;
   }
   Router router(shape, spec.seed);
   RoutingBatch batch;
@@ -48,7 +65,7 @@ ExpertLoad expert_load(const TrainingScenario& s) {
     if (!moe) continue;
     std::vector<double> loads(m.routed_experts, 1.0);
     if (skewed) {
-      router.route(*model, layer, 0, 0, spec.sample_tokens, batch);
+      router.route(*model, layer, 0, spec.step, spec.sample_tokens, batch);
       loads = expert_loads(batch, m.routed_experts);
     }
     const EplbPlacement placement =

@@ -26,15 +26,20 @@ struct Recompute {
 };
 
 // How tokens pick experts in the event-driven engine (workloads/moe_routing.hpp): balanced (the
-// ideal auxiliary-loss-free balancing aims at), or a Zipf popularity with `exponent`, the hot
-// experts placed by `seed`; `redundant_experts` copies of hot experts spread by EPLB.
+// ideal auxiliary-loss-free balancing aims at); a Zipf popularity with `exponent`, the hot
+// experts placed by `seed`; that Zipf drifting by `drift` experts per training step, seen at
+// `step`; or measured per-layer expert token counts (a file at the edge). `redundant_experts`
+// copies of hot experts spread by EPLB.
 struct RoutingSpec {
-  enum class Kind { kBalanced, kZipf };
+  enum class Kind { kBalanced, kZipf, kDrifting, kMeasured };
   Kind kind = Kind::kBalanced;
   double exponent = 1.0;
   std::uint64_t seed = 1;
-  int redundant_experts = 0;  // per EP group, placed by EPLB on the sampled loads
-  int sample_tokens = 32768;  // tokens routed per layer to estimate each GPU's load
+  double drift = 1.0;                         // kDrifting: experts the hot set moves per step
+  std::int64_t step = 0;                      // kDrifting: the training step simulated
+  std::vector<std::vector<double>> measured;  // kMeasured: layers x experts token counts
+  int redundant_experts = 0;                  // per EP group, placed by EPLB on the sampled loads
+  int sample_tokens = 32768;                  // tokens routed per layer to estimate each GPU's load
 };
 
 struct TrainingPlan {

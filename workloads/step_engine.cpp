@@ -911,13 +911,27 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
       "rank has finished its operations (rings over the replicas)",
   };
   const auto& routing = s.plan.routing;
-  if (routing.kind == RoutingSpec::Kind::kZipf) {
-    a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}", routing.exponent) +
-                ", node-limited top-k; each GPU's load per MoE layer estimated from " +
-                std::to_string(routing.sample_tokens) +
-                " routed tokens and used for every micro-batch (no per-micro-batch noise)");
-  } else {
-    a.push_back("routing: balanced (every GPU of an EP group receives the same tokens)");
+  const std::string sampled = "each GPU's load per MoE layer estimated from " +
+                              std::to_string(routing.sample_tokens) +
+                              " routed tokens (node-limited top-k) and used for every micro-batch";
+  switch (routing.kind) {
+    case RoutingSpec::Kind::kZipf:
+      a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}; ", routing.exponent) +
+                  sampled);
+      break;
+    case RoutingSpec::Kind::kDrifting:
+      a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}, drifting {:g} experts "
+                              "per step, at step {}; ",
+                              routing.exponent, routing.drift, routing.step) +
+                  sampled);
+      break;
+    case RoutingSpec::Kind::kMeasured:
+      a.push_back("routing: popularity from measured counts of " +
+                  std::to_string(routing.measured.size()) + " layers; " + sampled);
+      break;
+    case RoutingSpec::Kind::kBalanced:
+      a.push_back("routing: balanced (every GPU of an EP group receives the same tokens)");
+      break;
   }
   if (routing.redundant_experts > 0) {
     a.push_back(std::to_string(routing.redundant_experts) +

@@ -61,5 +61,28 @@ TEST(ExpertLoad, SkewSlowsTheSimulatedStepAndRedundantExpertsRecoverIt) {
   EXPECT_LT(rebalanced, (balanced + skewed) / 2);  // most of the loss taken back
 }
 
+TEST(ExpertLoad, MeasuredCountsAndDriftMoveTheLoad) {
+  TrainingScenario s = testing::deepseek_v3_on_2048_h800();
+  s.plan.routing.sample_tokens = 8192;
+  // Measured: expert 0 took ten times the tokens of any other in every layer.
+  s.plan.routing.kind = RoutingSpec::Kind::kMeasured;
+  std::vector<double> counts(s.model.routed_experts, 100.0);
+  counts[0] = 1000;
+  s.plan.routing.measured = {counts};
+  const ExpertLoad measured = expert_load(s);
+  const auto& row = measured.factor[s.model.dense_layers];
+  EXPECT_EQ(std::max_element(row.begin(), row.end()) - row.begin(), 0);  // GPU 0 holds expert 0
+  EXPECT_GT(row[0], 1.5);
+  // Drifting: the hot GPUs move as steps pass.
+  s.plan.routing.kind = RoutingSpec::Kind::kDrifting;
+  s.plan.routing.drift = 16;
+  const auto busiest = [&](std::int64_t step) {
+    s.plan.routing.step = step;
+    const auto r = expert_load(s).factor[s.model.dense_layers];
+    return std::max_element(r.begin(), r.end()) - r.begin();
+  };
+  EXPECT_NE(busiest(0), busiest(4));
+}
+
 }  // namespace
 }  // namespace codesim::workloads
