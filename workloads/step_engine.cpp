@@ -878,7 +878,6 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
 
   const ChunkCostModel costs(s);
   const EpCommCost fwd = costs.ep_forward();
-  const EpCommCost bwd = costs.ep_backward();
   StepNetwork& n = out.network;
   n.ep_ib_bytes_per_token_per_moe_layer = fwd.ib_bytes_per_token;
   n.ep_nvlink_bytes_per_token_per_moe_layer = fwd.nvlink_bytes_per_token;
@@ -894,7 +893,6 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
       mean(Exchange::kBackwardCombine) + mean(Exchange::kBackwardDispatch);
   n.pp_send_s_per_micro_batch = costs.pp_send_s();
   n.expert_load_max_over_mean = in.expert_load_max_over_mean;
-  (void)bwd;
   return out;
 }
 
