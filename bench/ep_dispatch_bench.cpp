@@ -27,6 +27,7 @@
 #include "models/calibration.hpp"
 #include "topologies/node_graph.hpp"
 #include "topologies/topology.hpp"
+#include "workloads/cluster_network.hpp"
 #include "workloads/ep_dispatch_sim.hpp"
 
 using namespace codesim;
@@ -38,23 +39,23 @@ double seconds_between(std::chrono::steady_clock::time_point a,
   return std::chrono::duration<double>(b - a).count();
 }
 
-// A fabric of `nodes` 8-GPU nodes with its routers; the nodes' NVLink at the calibration input.
+// A fabric of `nodes` nodes with its routers, built as the training engine builds a cluster
+// (workloads::build_cluster_graph), every link at the rate given (no efficiency applied).
 struct Cluster {
-  topo::Topology fabric;
-  std::vector<topo::NodeVertices> nodes;
+  workloads::ClusterGraph graph;
   topo::Router router;
   topo::GpuRouter gpus;
-  Cluster(topo::TopologyKind kind, int node_count, double link_Gbps, const topo::NodeParams& node)
-      : fabric(build(kind, node_count, link_Gbps)),
-        nodes(topo::attach_nodes(fabric, node, node_count)),
-        router(fabric),
-        gpus(router, nodes) {}
-  static topo::Topology build(topo::TopologyKind kind, int node_count, double link_Gbps) {
-    topo::TopologyParams params;
-    params.kind = kind;
-    params.nodes = node_count;
-    params.link_Gbps = link_Gbps;
-    return topo::build_topology(params);
+  Cluster(topo::TopologyKind kind, int node_count, const topo::NodeSpec& node)
+      : graph(workloads::build_cluster_graph(spec(kind, node_count, node), {1.0, 1.0})),
+        router(graph.topology),
+        gpus(router, graph.nodes) {}
+  static topo::ClusterSpec spec(topo::TopologyKind kind, int node_count,
+                                const topo::NodeSpec& node) {
+    topo::ClusterSpec cluster;
+    cluster.nodes = node_count;
+    cluster.node = node;
+    cluster.fabric.kind = kind;
+    return cluster;
   }
   int switches() const {
     int count = 0;
@@ -88,9 +89,7 @@ int main(int argc, char** argv) {
   // The EP8 NVL metric counts the 1/ep of received tokens a rank sends itself (no NVLink).
   const double nvlink_logical_GBps = intranode->dispatch_GBps;
   const double nvlink_physical_GBps = nvlink_logical_GBps * (intranode->ep - 1) / intranode->ep;
-  topo::NodeParams node;
-  node.nvlink_GBps = nvlink_physical_GBps;
-  node.nic_Gbps = cal.nic_line_rate_Gbps;
+  const topo::NodeSpec node{8, nvlink_physical_GBps, 8, cal.nic_line_rate_Gbps};
 
   const auto started = std::chrono::steady_clock::now();
   workloads::EpDispatchShape shape;
@@ -121,7 +120,7 @@ int main(int argc, char** argv) {
       traffic.nvlink_bytes_per_gpu() / per_token);
 
   if (mode == "deepep") {
-    Cluster cluster(topo::TopologyKind::kMultiPlaneFatTree, nodes, cal.nic_line_rate_Gbps, node);
+    Cluster cluster(topo::TopologyKind::kMultiPlaneFatTree, nodes, node);
     const auto built = std::chrono::steady_clock::now();
     const auto r =
         workloads::simulate_ep_dispatch(traffic, cluster.gpus, cluster.router, node.gpus);
@@ -146,12 +145,9 @@ int main(int argc, char** argv) {
         100 * r.max_fabric_link_utilisation, 100 * r.max_switch_link_utilisation,
         100 * r.max_nvlink_utilisation);
     // The same traffic with NVLink at the EP8 figure as published (logical, own tokens included).
-    Cluster logical_cluster(topo::TopologyKind::kMultiPlaneFatTree, nodes, cal.nic_line_rate_Gbps,
-                            [&] {
-                              topo::NodeParams n = node;
-                              n.nvlink_GBps = nvlink_logical_GBps;
-                              return n;
-                            }());
+    topo::NodeSpec logical_node = node;
+    logical_node.nvlink_unidirectional_GBps = nvlink_logical_GBps;
+    Cluster logical_cluster(topo::TopologyKind::kMultiPlaneFatTree, nodes, logical_node);
     const auto r153 = workloads::simulate_ep_dispatch(traffic, logical_cluster.gpus,
                                                       logical_cluster.router, node.gpus);
     std::printf(
@@ -206,7 +202,7 @@ int main(int argc, char** argv) {
     int flows_per_pair;
   } routings[] = {{"ecmp", false, 1}, {"ecmp, 12 QPs", false, qps_per_peer}, {"adaptive", true, 1}};
   for (const auto& f : fabrics) {
-    Cluster cluster(f.kind, nodes, cal.nic_line_rate_Gbps, node);
+    Cluster cluster(f.kind, nodes, node);
     for (const auto& routing : routings) {
       const auto t0 = std::chrono::steady_clock::now();
       workloads::EpDispatchSimOptions options;

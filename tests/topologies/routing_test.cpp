@@ -144,20 +144,7 @@ TEST(Routing, Ft3RoutesAreMinimalAndContiguous) {
 TEST(Routing, EveryFabricKindRoutesMinimally) {
   std::vector<TopologyParams> kinds;
   kinds.push_back(fat_tree_params(TopologyKind::kMultiRailFatTree, 4, 2, 4));
-  TopologyParams slim_fly;
-  slim_fly.kind = TopologyKind::kSlimFly;
-  slim_fly.slim_fly.q = 5;
-  kinds.push_back(slim_fly);
-  TopologyParams dragonfly;
-  dragonfly.kind = TopologyKind::kDragonfly;
-  dragonfly.dragonfly = {2, 2, 1, 0};
-  kinds.push_back(dragonfly);
-  TopologyParams fire_flyer;
-  fire_flyer.kind = TopologyKind::kFireFlyer2;
-  fire_flyer.switch_radix = 8;
-  fire_flyer.nics_per_node = 1;
-  fire_flyer.fire_flyer = {2, 16, 2};
-  kinds.push_back(fire_flyer);
+  for (const auto& params : testing::small_other_kinds()) kinds.push_back(params);
   for (const auto& params : kinds) {
     const auto topology = build_topology(params);
     Router router(topology);

@@ -43,4 +43,20 @@ inline TopologyParams fat_tree_params(TopologyKind kind, int nodes, int nics, in
   return p;
 }
 
+// Small instances of the kinds beyond the fat trees, for tests that run over every kind.
+inline std::vector<TopologyParams> small_other_kinds() {
+  TopologyParams slim_fly;
+  slim_fly.kind = TopologyKind::kSlimFly;
+  slim_fly.slim_fly.q = 5;
+  TopologyParams dragonfly;
+  dragonfly.kind = TopologyKind::kDragonfly;
+  dragonfly.dragonfly = {2, 2, 1, 0};
+  TopologyParams fire_flyer;
+  fire_flyer.kind = TopologyKind::kFireFlyer2;
+  fire_flyer.switch_radix = 8;
+  fire_flyer.nics_per_node = 1;
+  fire_flyer.fire_flyer = {2, 16, 2};
+  return {slim_fly, dragonfly, fire_flyer};
+}
+
 }  // namespace codesim::topo::testing
