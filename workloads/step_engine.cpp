@@ -51,7 +51,7 @@ class Engine {
     Time arrived;              // at that all-to-all
   };
   struct Rank {
-    std::vector<PipelineOp> ops;
+    const std::vector<PipelineOp>* ops = nullptr;  // its pipeline rank's, shared by the replicas
     std::uint32_t next_op = 0;
     std::array<Thread, 2> threads;
     std::array<std::uint8_t, 2> queue{};  // threads whose compute segment is ready, FIFO
@@ -145,7 +145,8 @@ class Engine {
   PipelineMap map_;
   sim::Simulator sim_;
   std::unique_ptr<sim::FlowNetwork> net_;
-  std::vector<StagePasses> scaled_;  // the input's stages, durations times the slowdown
+  std::vector<StagePasses> scaled_;           // the input's stages, durations times the slowdown
+  std::vector<std::vector<PipelineOp>> ops_;  // by pipeline rank (reserved: never reallocates)
   std::vector<Rank> ranks_;
   std::vector<ExchangeRun> exchanges_;
   std::vector<std::uint32_t> free_exchanges_;
@@ -188,16 +189,16 @@ Engine::Engine(const EngineInput& input)
     }
   }
   ranks_.resize(std::size_t(in_.pp) * width_);
+  ops_.reserve(in_.pp);
   for (int p = 0; p < in_.pp; ++p) {
-    const std::vector<PipelineOp> ops =
-        schedule_rank_ops(in_.schedule, in_.pp, p, in_.micro_batches);
+    ops_.push_back(schedule_rank_ops(in_.schedule, in_.pp, p, in_.micro_batches));
     std::uint32_t forwards = 0;
-    for (const PipelineOp& op : ops) {
+    for (const PipelineOp& op : ops_.back()) {
       forwards +=
           op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward;
     }
     for (int k = 0; k < width_; ++k) {
-      ranks_[rank_of(p, k)].ops = ops;
+      ranks_[rank_of(p, k)].ops = &ops_.back();
       ranks_[rank_of(p, k)].forwards_left = forwards;
     }
   }
@@ -248,11 +249,11 @@ EngineResult Engine::run() {
   Time step;
   for (int r = 0; r < int(ranks_.size()); ++r) {
     const Rank& rank = ranks_[r];
-    if (rank.next_op < rank.ops.size() || rank.threads[0].live || rank.threads[1].live) {
+    if (rank.next_op < rank.ops->size() || rank.threads[0].live || rank.threads[1].live) {
       // Nothing left to happen and a rank not done: the schedule's order cannot be met.
       throw std::logic_error("engine: rank " + std::to_string(r) + " deadlocked at operation " +
                              std::to_string(rank.next_op) + " of " +
-                             std::to_string(rank.ops.size()));
+                             std::to_string(rank.ops->size()));
     }
     result_.ranks[r] = rank.times;
     if (rank.times.finish > step) {
@@ -268,11 +269,11 @@ EngineResult Engine::run() {
 
 void Engine::start_next_op(int r) {
   Rank& rank = ranks_[r];
-  if (rank.next_op == rank.ops.size()) {
+  if (rank.next_op == rank.ops->size()) {
     operations_done(r);
     return;
   }
-  const PipelineOp& op = rank.ops[rank.next_op++];
+  const PipelineOp& op = (*rank.ops)[rank.next_op++];
   const int p = pipeline_rank(r);
   auto place_thread = [&](int index, Pass pass, int chunk, int micro_batch) {
     const PipelineMap::Place place = map_.place({p, chunk});
