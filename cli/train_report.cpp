@@ -106,7 +106,10 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                       {"measured_on", s.calibration.measured_on},
                       {"source", s.calibration.source}};
   j["assumptions"] = e.assumptions;
-  j["sim"] = {{"engine", run.engine}, {"events", e.step.events}, {"wall_s", run.wall_s}};
+  j["sim"] = {{"engine", run.engine},
+              {"step_time_ps", e.step.step_time_ps},
+              {"events", e.step.events},
+              {"wall_s", run.wall_s}};
   return j;
 }
 

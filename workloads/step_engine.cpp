@@ -857,6 +857,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
 
   StepResult out;
   out.step_time_s = run.step_time.seconds();
+  out.step_time_ps = run.step_time.ps();
   out.micro_batches = in.micro_batches;
   out.slowest_rank = run.slowest_rank / (in.replicas * in.tp);
   out.events = (long long)run.events;

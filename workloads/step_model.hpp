@@ -58,6 +58,8 @@ struct StepNetwork {
 
 struct StepResult {
   double step_time_s = 0;
+  // The event-driven engine's step in its own integer picoseconds; 0 for the analytic model.
+  long long step_time_ps = 0;
   StepBreakdown breakdown;
   StepNetwork network;
   StepPhases phases;  // event-driven engine only

@@ -1,5 +1,10 @@
 // Every example scenario runs, end to end, and its JSON has every key of the contract with
-// finite, positive values. The default scenario's result is byte-identical across runs.
+// finite, positive values, and the headline numbers pinned exactly: the step in picoseconds,
+// the events simulated and the GPU-hours. The default scenario's result is byte-identical across
+// runs.
+//
+// The pins are golden numbers: a change that moves one updates it in the same commit and says
+// why in the commit message.
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -7,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,6 +45,23 @@ void expect_positive(const nlohmann::json& j, const std::string& key) {
   ASSERT_TRUE(j[key].is_number()) << key;
   const double v = j[key].get<double>();
   EXPECT_TRUE(std::isfinite(v) && v > 0) << key << " = " << v;
+}
+
+// What each example must give, exactly.
+struct Golden {
+  long long step_time_ps;
+  long long events;
+  double gpu_hours_total;
+};
+
+const std::map<std::string, Golden>& goldens() {
+  static const std::map<std::string, Golden> kGoldens = {
+      {"deepseek-v2-lite-h800-64", {686564929285, 36787, 11640.166037411162}},
+      {"deepseek-v3-h800-2048", {17377567794477, 4435340, 2332435.1948885527}},
+      {"gpt-small-a100-64", {8567891423307, 8208, 72630.91552146911}},
+      {"llama-3.1-405b-h100-16384", {7874438559087, 7870459, 33322819.423219725}},
+  };
+  return kGoldens;
 }
 
 class ExampleTest : public ::testing::TestWithParam<std::string> {};
@@ -76,6 +99,12 @@ TEST_P(ExampleTest, RunsAndWritesTheContractKeys) {
   EXPECT_TRUE(j["sim"].contains("wall_s"));
   ASSERT_TRUE(j["assumptions"].is_array());
   EXPECT_FALSE(j["assumptions"].empty());
+
+  const auto golden = goldens().find(GetParam());
+  ASSERT_NE(golden, goldens().end()) << "a new example needs its golden numbers in this file";
+  EXPECT_EQ(j["sim"]["step_time_ps"].get<long long>(), golden->second.step_time_ps);
+  EXPECT_EQ(j["sim"]["events"].get<long long>(), golden->second.events);
+  EXPECT_EQ(j["gpu_hours_total"].get<double>(), golden->second.gpu_hours_total);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ExampleTest, ::testing::ValuesIn(example_names()),
