@@ -27,8 +27,8 @@
 #include "models/calibration.hpp"
 #include "topologies/node_graph.hpp"
 #include "topologies/topology.hpp"
-#include "workloads/cluster_network.hpp"
-#include "workloads/ep_dispatch_sim.hpp"
+#include "workloads/network/cluster_network.hpp"
+#include "workloads/moe/dispatch_simulation.hpp"
 
 using namespace codesim;
 

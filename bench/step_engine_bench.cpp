@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cli/scenario_loader.hpp"
-#include "workloads/step_engine.hpp"
+#include "workloads/step/engine.hpp"
 
 namespace {
 

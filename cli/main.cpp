@@ -16,9 +16,9 @@
 #include "cli/topo_command.hpp"
 #include "cli/trace_writer.hpp"
 #include "cli/train_report.hpp"
-#include "workloads/analytic_step_model.hpp"
-#include "workloads/step_engine.hpp"
-#include "workloads/training_estimate.hpp"
+#include "workloads/step/analytic_step_model.hpp"
+#include "workloads/step/engine.hpp"
+#include "workloads/step/training_estimate.hpp"
 
 namespace po = boost::program_options;
 

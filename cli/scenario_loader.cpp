@@ -11,8 +11,8 @@
 #include "cli/command_line.hpp"
 #include "cli/failure_reader.hpp"
 #include "cli/yaml_reader.hpp"
-#include "workloads/cluster_network.hpp"
-#include "workloads/scenario_check.hpp"
+#include "workloads/network/cluster_network.hpp"
+#include "workloads/plan/scenario_check.hpp"
 
 namespace codesim::cli {
 namespace {

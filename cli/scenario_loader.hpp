@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "workloads/scenario.hpp"
+#include "workloads/plan/scenario.hpp"
 
 namespace codesim::cli {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "workloads/step_engine.hpp"
+#include "workloads/step/engine.hpp"
 
 namespace codesim::cli {
 

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "models/llm_math.hpp"
-#include "workloads/memory.hpp"
-#include "workloads/pipeline.hpp"
+#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/stages.hpp"
 
 namespace codesim::cli {
 namespace {

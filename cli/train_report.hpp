@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "workloads/scenario.hpp"
-#include "workloads/training_estimate.hpp"
+#include "workloads/plan/scenario.hpp"
+#include "workloads/step/training_estimate.hpp"
 
 namespace codesim::cli {
 

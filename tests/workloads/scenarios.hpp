@@ -4,7 +4,7 @@
 #include "models/calibration.hpp"
 #include "models/gpu.hpp"
 #include "models/llm.hpp"
-#include "workloads/scenario.hpp"
+#include "workloads/plan/scenario.hpp"
 
 namespace codesim::testing {
 

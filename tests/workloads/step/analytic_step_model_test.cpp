@@ -1,0 +1,126 @@
+#include "workloads/step/analytic_step_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include "../scenarios.hpp"
+#include "workloads/step/chunk_costs.hpp"
+#include "workloads/pipeline/stages.hpp"
+#include "workloads/plan/scenario_check.hpp"
+#include "workloads/step/training_estimate.hpp"
+
+namespace codesim::workloads {
+namespace {
+
+using codesim::testing::deepseek_v3_on_2048_h800;
+using codesim::testing::small_dense_gpt;
+
+TEST(AnalyticStepModel, BreakdownAddsUpToTheStep) {
+  const AnalyticStepModel model;
+  for (const auto& s : {deepseek_v3_on_2048_h800(), small_dense_gpt()}) {
+    const StepResult r = model.step(s, s.plan.global_batch_sequences);
+    EXPECT_GT(r.step_time_s, 0);
+    EXPECT_NEAR(r.breakdown.total(), r.step_time_s, 1e-12 * r.step_time_s);
+    EXPECT_GT(r.breakdown.compute_s, 0);
+    EXPECT_GT(r.breakdown.pipeline_bubble_s, 0);
+  }
+}
+
+TEST(AnalyticStepModel, OneF1BIsWorkPlusTheTableBubble) {
+  const auto s = small_dense_gpt();
+  const ChunkCostModel costs(s);
+  const auto stages = split_stages(s.model, 4, {});
+  const int n = s.micro_batches();
+  ASSERT_EQ(n, 16);
+  // Rank 0 or 3 is slowest (embedding or head); take the slowest by hand.
+  double slowest = 0;
+  for (const auto& stage : stages) {
+    const ChunkCost c = costs.stage(stage);
+    const double f = c.forward.compute_s + c.forward.comm_s;
+    const double b = c.full_backward_compute_s() + c.backward_input.comm_s;
+    slowest = std::max(slowest, n * (f + b) + 3 * (f + b));
+  }
+  const StepResult r = AnalyticStepModel().step(s, s.plan.global_batch_sequences);
+  EXPECT_NEAR(r.step_time_s - r.breakdown.dp_comm_s - r.breakdown.optimizer_s, slowest,
+              1e-9 * slowest);
+}
+
+TEST(AnalyticStepModel, ReservedCommunicationSmsSlowComputeByTheirShare) {
+  auto s = deepseek_v3_on_2048_h800();
+  const AnalyticStepModel model;
+  const StepResult r20 = model.step(s, s.plan.global_batch_sequences);
+  s.plan.comm_sms = 32;
+  const StepResult r32 = model.step(s, s.plan.global_batch_sequences);
+  EXPECT_GT(r32.breakdown.comm_sm_share_s, r20.breakdown.comm_sm_share_s);
+  // Compute-bound pairs: the share is compute * comm_sms / (132 - comm_sms).
+  if (r20.breakdown.exposed_ep_comm_s == 0) {
+    EXPECT_NEAR(r20.breakdown.comm_sm_share_s / r20.breakdown.compute_s, 20.0 / 112.0, 1e-9);
+  }
+}
+
+TEST(AnalyticStepModel, SlowerNicsExposeTheAllToAll) {
+  auto s = deepseek_v3_on_2048_h800();
+  const AnalyticStepModel model;
+  const StepResult fast = model.step(s, s.plan.global_batch_sequences);
+  s.cluster.node.nic_Gbps = 100;
+  const StepResult slow = model.step(s, s.plan.global_batch_sequences);
+  EXPECT_NEAR(slow.network.ep_ib_achieved_GBps, fast.network.ep_ib_achieved_GBps / 4, 1e-9);
+  EXPECT_GT(slow.breakdown.exposed_ep_comm_s, fast.breakdown.exposed_ep_comm_s);
+  EXPECT_GT(slow.step_time_s, fast.step_time_s);
+}
+
+TEST(AnalyticStepModel, FewerNodesPerTokenMeanFewerIbBytes) {
+  auto s = deepseek_v3_on_2048_h800();
+  const AnalyticStepModel model;
+  double previous = 0;
+  for (int m = 1; m <= 8; ++m) {
+    s.plan.max_nodes_per_token = m;
+    const double bytes =
+        model.step(s, s.plan.global_batch_sequences).network.ep_ib_bytes_per_token_per_moe_layer;
+    EXPECT_GT(bytes, previous) << m;
+    previous = bytes;
+  }
+}
+
+TEST(TrainingEstimate, RampCostsMoreThanTheFullBatchRate) {
+  auto s = deepseek_v3_on_2048_h800();
+  const AnalyticStepModel model;
+  const TrainingEstimate with_ramp = estimate_training(s, model);
+  s.plan.ramp = {};
+  const TrainingEstimate without = estimate_training(s, model);
+  EXPECT_DOUBLE_EQ(without.gpu_hours_total,
+                   without.gpu_hours_per_trillion_tokens * s.plan.tokens_total / 1e12);
+  EXPECT_GT(with_ramp.gpu_hours_total, without.gpu_hours_total);
+  EXPECT_GT(with_ramp.ramp_gpu_hours, 0);
+}
+
+TEST(TrainingEstimate, RampBatchesAreWholeMicroBatchCounts) {
+  const auto s = deepseek_v3_on_2048_h800();
+  EXPECT_EQ(ramp_batch_sequences(s, 0), 3072);
+  EXPECT_EQ(ramp_batch_sequences(s, 469e9), 15360);
+  EXPECT_EQ(ramp_batch_sequences(s, 234.5e9) % (s.dp()), 0);
+  EXPECT_EQ(ramp_batch_sequences(s, 234.5e9), 9216);  // (3072 + 15360) / 2
+}
+
+TEST(TrainingEstimate, DeepSeekV3IsAPlausibleFirstEstimate) {
+  const auto s = deepseek_v3_on_2048_h800();
+  EXPECT_TRUE(check_scenario(s).empty());
+  const TrainingEstimate e = estimate_training(s, AnalyticStepModel());
+  EXPECT_DOUBLE_EQ(e.tokens_per_step, 15360.0 * 4096);
+  EXPECT_EQ(e.step.micro_batches, 120);
+  EXPECT_GT(e.mfu, 0.2);
+  EXPECT_LT(e.mfu, 0.8);
+  EXPECT_LT(e.memory.total_bytes(), double(s.gpu.hbm_bytes));
+  EXPECT_DOUBLE_EQ(e.cost_usd, e.gpu_hours_total * 2.0);
+  EXPECT_FALSE(e.assumptions.empty());
+}
+
+TEST(TrainingEstimate, IsDeterministic) {
+  const auto s = deepseek_v3_on_2048_h800();
+  const TrainingEstimate a = estimate_training(s, AnalyticStepModel());
+  const TrainingEstimate b = estimate_training(s, AnalyticStepModel());
+  EXPECT_EQ(a.step.step_time_s, b.step.step_time_s);
+  EXPECT_EQ(a.gpu_hours_total, b.gpu_hours_total);
+}
+
+}  // namespace
+}  // namespace codesim::workloads

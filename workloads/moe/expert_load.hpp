@@ -1,0 +1,26 @@
+#pragma once
+// How unevenly an MoE layer loads the GPUs of an EP group, for the event-driven engine: per model
+// layer, each GPU's share of the routed tokens relative to the group's mean (1 everywhere for a
+// balanced router). A skewed router's loads are estimated by routing a sample of tokens with
+// DeepSeek-V3's node-limited rule (workloads/moe_routing.hpp), the groups being the EP group's
+// nodes; with redundant experts, EPLB places the replicas on those loads first
+// (workloads/eplb.hpp) and each replica takes an equal share of its expert's tokens.
+
+#include <vector>
+
+#include "workloads/plan/scenario.hpp"
+
+namespace codesim::workloads {
+
+struct ExpertLoad {
+  // [layer][GPU of the EP group]: load over the group's mean; empty rows for dense layers, and
+  // no rows at all for a balanced router without redundant experts (every factor 1).
+  std::vector<std::vector<double>> factor;
+  double mean_max_over_mean = 1;  // the busiest GPU's factor, averaged over the MoE layers
+};
+
+// Layers 0 .. model.layers (the last one is an MTP module's block). Throws std::invalid_argument
+// when the routing cannot be placed (e.g. redundant experts that do not spread evenly).
+ExpertLoad expert_load(const TrainingScenario& scenario);
+
+}  // namespace codesim::workloads

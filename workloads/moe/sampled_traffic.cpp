@@ -1,0 +1,140 @@
+#include "workloads/moe/sampled_traffic.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <random>
+#include <stdexcept>
+
+namespace codesim::workloads {
+namespace {
+
+// Uniform integers from a 64-bit engine, two 32-bit draws per engine call, bounded by Lemire's
+// multiply-and-reject method ("Fast random integer generation in an interval", ACM TOMACS 2019):
+// exactly uniform, and portable (std::uniform_int_distribution's mapping is not specified).
+class UniformInts {
+ public:
+  explicit UniformInts(std::uint64_t seed) : engine_(seed) {}
+  // Uniform on [0, n), n >= 1.
+  std::uint32_t below(std::uint32_t n) {
+    std::uint64_t m = std::uint64_t(next()) * n;
+    if (std::uint32_t(m) < n) {
+      const std::uint32_t threshold = std::uint32_t(-n) % n;  // 2^32 mod n
+      while (std::uint32_t(m) < threshold) m = std::uint64_t(next()) * n;
+    }
+    return std::uint32_t(m >> 32);
+  }
+
+ private:
+  std::uint32_t next() {
+    if (spare_) {
+      spare_ = false;
+      return std::uint32_t(buffer_ >> 32);
+    }
+    buffer_ = engine_();
+    spare_ = true;
+    return std::uint32_t(buffer_);
+  }
+  std::mt19937_64 engine_;
+  std::uint64_t buffer_ = 0;
+  bool spare_ = false;
+};
+
+// Picks `count` distinct values of [0, n) uniformly, as a set (Floyd's algorithm: for j from
+// n - count to n - 1, draw t in [0, j] and take t, or j when t is already taken). Only the set is
+// uniform, not the order; callers use the picks as a set. O(count^2), independent of n.
+void pick_distinct(int n, int count, UniformInts& rng, std::vector<int>& out) {
+  out.clear();
+  for (int j = n - count; j < n; ++j) {
+    const int t = int(rng.below(std::uint32_t(j) + 1));
+    out.push_back(std::find(out.begin(), out.end(), t) == out.end() ? t : j);
+  }
+}
+
+double total(const std::vector<PairBytes>& pairs) {
+  double sum = 0;
+  for (const auto& p : pairs) sum += p.bytes;
+  return sum;
+}
+
+}  // namespace
+
+double EpDispatchTraffic::ib_bytes_per_gpu() const {
+  return gpus ? total(ib) / gpus : 0.0;
+}
+double EpDispatchTraffic::nvlink_bytes_per_gpu() const {
+  return gpus ? total(nvlink) / gpus : 0.0;
+}
+
+EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
+  if (s.gpus % s.ep != 0 || s.ep % s.gpus_per_node != 0 || s.experts % s.ep != 0) {
+    throw std::invalid_argument(
+        "EP dispatch: ep must divide the GPUs, be whole nodes, and divide the experts");
+  }
+  if (s.gpus_per_node > 64) throw std::invalid_argument("EP dispatch: at most 64 GPUs per node");
+  const int group_nodes = s.ep / s.gpus_per_node;
+  const int chosen_nodes = std::min(s.max_nodes_per_token, group_nodes);
+  const int experts_per_gpu = s.experts / s.ep;
+  const int experts_per_node = experts_per_gpu * s.gpus_per_node;
+  if (s.experts_per_token > chosen_nodes * experts_per_node) {
+    throw std::invalid_argument("EP dispatch: top-k exceeds the experts of M nodes");
+  }
+  UniformInts rng(s.seed);
+  // Dense per-GPU copy counts: IB copies by (sender, node of its group), NVLink copies by
+  // (landing GPU, GPU of the same node).
+  std::vector<std::uint32_t> ib(std::size_t(s.gpus) * group_nodes, 0);
+  std::vector<std::uint32_t> nvlink(std::size_t(s.gpus) * s.gpus_per_node, 0);
+  std::uint64_t node_copies = 0, gpu_copies = 0;  // DeepEP's logical counts
+  std::vector<int> nodes, experts;
+  std::vector<std::uint64_t> hit(chosen_nodes);  // per chosen node: mask of GPUs reached
+  for (int src = 0; src < s.gpus; ++src) {
+    const int group_first = src / s.ep * s.ep;
+    const int src_node = (src - group_first) / s.gpus_per_node;
+    const int src_index = src % s.gpus_per_node;
+    for (int token = 0; token < s.tokens_per_gpu; ++token) {
+      pick_distinct(group_nodes, chosen_nodes, rng, nodes);
+      pick_distinct(chosen_nodes * experts_per_node, s.experts_per_token, rng, experts);
+      std::fill(hit.begin(), hit.end(), 0);
+      for (int e : experts) {
+        hit[e / experts_per_node] |= std::uint64_t(1) << ((e % experts_per_node) / experts_per_gpu);
+      }
+      for (int slot = 0; slot < chosen_nodes; ++slot) {
+        std::uint64_t mask = hit[slot];
+        if (mask == 0) continue;
+        const int node = nodes[slot];
+        ++node_copies;
+        gpu_copies += std::popcount(mask);
+        // Own node: the sender is the landing GPU, its RDMA buffer written locally (no IB).
+        if (node != src_node) ++ib[std::size_t(src) * group_nodes + node];
+        const std::size_t landing = group_first + node * s.gpus_per_node + src_index;
+        mask &= ~(std::uint64_t(1) << src_index);  // the landing GPU's own experts: no NVLink
+        for (; mask != 0; mask &= mask - 1) {
+          ++nvlink[landing * s.gpus_per_node + std::countr_zero(mask)];
+        }
+      }
+    }
+  }
+  EpDispatchTraffic out;
+  out.gpus = s.gpus;
+  out.deepep_rdma_bytes = double(node_copies) * s.bytes_per_copy;
+  out.deepep_nvl_bytes = double(gpu_copies) * s.bytes_per_copy;
+  for (int src = 0; src < s.gpus; ++src) {
+    const int group_first = src / s.ep * s.ep;
+    for (int node = 0; node < group_nodes; ++node) {
+      const std::uint32_t copies = ib[std::size_t(src) * group_nodes + node];
+      if (copies > 0) {
+        out.ib.push_back({src, group_first + node * s.gpus_per_node + src % s.gpus_per_node,
+                          copies * s.bytes_per_copy});
+      }
+    }
+  }
+  for (int landing = 0; landing < s.gpus; ++landing) {
+    const int node_first = landing / s.gpus_per_node * s.gpus_per_node;
+    for (int g = 0; g < s.gpus_per_node; ++g) {
+      const std::uint32_t copies = nvlink[std::size_t(landing) * s.gpus_per_node + g];
+      if (copies > 0) out.nvlink.push_back({landing, node_first + g, copies * s.bytes_per_copy});
+    }
+  }
+  return out;
+}
+
+}  // namespace codesim::workloads

@@ -1,0 +1,45 @@
+#include "workloads/pipeline/pipeline_map.hpp"
+
+#include <stdexcept>
+
+namespace codesim::workloads {
+
+PipelineMap::PipelineMap(Schedule schedule, int pp) : schedule_(schedule), pp_(pp) {
+  if (pp < 1) throw std::invalid_argument("PipelineMap: pp must be >= 1");
+  if (schedule == Schedule::kDualPipe && pp % 2 != 0) {
+    throw std::invalid_argument("PipelineMap: DualPipe needs an even pp");
+  }
+}
+
+PipelineMap::Slot PipelineMap::slot(Place p) const {
+  if (p.direction < 0 || p.direction >= directions() || p.position < 0 || p.position >= length()) {
+    throw std::out_of_range("PipelineMap: no such place");
+  }
+  switch (schedule_) {
+    case Schedule::kDualPipe: {
+      const int rank = p.direction == 0 ? p.position : pp_ - 1 - p.position;
+      const bool second_half = rank >= pp_ / 2;
+      return {rank, p.direction ^ int(second_half)};
+    }
+    case Schedule::kDualPipeV:
+      return p.position < pp_ ? Slot{p.position, 0} : Slot{2 * pp_ - 1 - p.position, 1};
+    default:
+      return {p.position, 0};
+  }
+}
+
+PipelineMap::Place PipelineMap::place(Slot s) const {
+  if (s.rank < 0 || s.rank >= pp_) throw std::out_of_range("PipelineMap: no such rank");
+  switch (schedule_) {
+    case Schedule::kDualPipe: {
+      const int direction = s.chunk ^ int(s.rank >= pp_ / 2);
+      return {direction, direction == 0 ? s.rank : pp_ - 1 - s.rank};
+    }
+    case Schedule::kDualPipeV:
+      return {0, s.chunk == 0 ? s.rank : 2 * pp_ - 1 - s.rank};
+    default:
+      return {0, s.rank};
+  }
+}
+
+}  // namespace codesim::workloads

@@ -1,0 +1,119 @@
+#include "workloads/plan/memory.hpp"
+
+#include "models/llm_math.hpp"
+
+namespace codesim::workloads {
+
+std::vector<MemoryItem> layer_activation_items(const TrainingScenario& s, bool moe_layer) {
+  const auto& m = s.model;
+  const auto& plan = s.plan;
+  const double h = m.hidden;
+  const double tp = plan.tp;
+  const bool fp8 = plan.gemm_precision == models::Precision::kFp8;
+  // Inputs of FP8 linear layers are cached in FP8 for their backward pass (V3 sec 3.3.2).
+  const double linear_input = fp8 ? 1.0 : 2.0;
+  const double heads = m.heads / tp;
+  std::vector<MemoryItem> items;
+  auto add = [&](std::string name, double bytes) {
+    if (bytes > 0) items.push_back({std::move(name), bytes});
+  };
+
+  // With tp > 1, Megatron-style sequence parallelism splits the residual stream over the group.
+  const double sp = tp;
+  add("attention residual input (BF16)", 2 * h / sp);
+  add("attention RMSNorm output", plan.recompute.rmsnorm ? 0 : linear_input * h / sp);
+  if (m.attention == models::AttentionKind::kMultiLatent) {
+    add("MLA latents c_q, c_kv (up-projection inputs)",
+        linear_input * (m.q_lora_rank + m.kv_lora_rank) + 2.0 * m.rope_head_dim);
+    const double qkv = 2.0 * heads * (2.0 * (m.head_dim + m.rope_head_dim) + m.v_head_dim);
+    add("MLA up-projected Q, K, V", plan.recompute.mla_up_projection ? 0 : qkv);
+  } else {
+    const double kv_heads = std::max(1.0, m.kv_heads / tp);
+    add("Q, K, V", 2.0 * (heads * m.head_dim + kv_heads * (m.head_dim + m.v_head_dim)));
+  }
+  add("attention output (o_proj input, BF16)", 2.0 * heads * m.v_head_dim);
+  add("softmax log-sum-exp (FP32)", 4.0 * heads);
+  add("FFN residual input (BF16)", 2 * h / sp);
+  add("FFN RMSNorm output", plan.recompute.rmsnorm ? 0 : linear_input * h / sp);
+  const int up_matrices = m.ffn == models::FfnKind::kSwiGlu ? 2 : 1;
+  // With FP8, the activation function's input is cached and its output recomputed (V3 3.3.2).
+  auto ffn_items = [&](const std::string& what, double copies, double width) {
+    add(what + " activation input", copies * linear_input * up_matrices * width);
+    add(what + " down-projection input", fp8 ? 0 : copies * 2.0 * width);
+  };
+  if (moe_layer) {
+    add("router scores (FP32)", 4.0 * m.routed_experts);
+    const double copies = m.experts_per_token;
+    add("dispatched token copies (expert inputs)", copies * (fp8 ? h + h / 128 * 4 : 2 * h));
+    ffn_items("routed experts'", copies, m.expert_ffn_dim);
+    ffn_items("shared experts'", m.shared_experts, m.expert_ffn_dim);
+  } else {
+    ffn_items("dense FFN", 1, m.ffn_dim / tp);
+  }
+  return items;
+}
+
+static double sum_bytes(const std::vector<MemoryItem>& items) {
+  double total = 0;
+  for (const auto& item : items) total += item.bytes_per_token;
+  return total;
+}
+
+RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stages, int rank) {
+  const auto& m = s.model;
+  const auto& plan = s.plan;
+  RankMemory r;
+  r.rank = rank;
+  const double dense_layer_act = sum_bytes(layer_activation_items(s, false));
+  const double moe_layer_act = m.is_moe() ? sum_bytes(layer_activation_items(s, true)) : 0.0;
+  const double tokens = s.tokens_per_micro_batch();
+
+  double largest_stage_activation = 0;
+  for (int index : stages_of_rank(plan.schedule, plan.pp, rank)) {
+    const Stage& st = stages[index];
+    double dense = 0, expert = 0, act_per_token = 0;
+    if (st.embedding) dense += double(m.vocab) * m.hidden / plan.tp;
+    if (st.output_head) {
+      dense += double(m.vocab) * m.hidden / plan.tp + m.hidden;
+      act_per_token += 2.0 * m.hidden;  // final hidden state; fused cross-entropy keeps no logits
+    }
+    auto add_layer = [&](int layer) {
+      const double routed = double(models::layer_routed_expert_params(m, layer));
+      dense += (double(models::layer_params(m, layer)) - routed) / plan.tp;
+      expert += routed / plan.ep;
+      const bool moe = routed > 0;
+      act_per_token += moe ? moe_layer_act : dense_layer_act;
+    };
+    for (int l = st.first_layer; l < st.first_layer + st.layers; ++l) add_layer(l);
+    for (int i = 0; i < st.mtp_modules; ++i) {
+      dense += double(models::mtp_module_params(m) - models::layer_params(m, m.layers)) / plan.tp;
+      add_layer(m.layers);
+      act_per_token += 4.0 * m.hidden;  // MTP's two normalised inputs
+    }
+    r.dense_params += dense;
+    r.expert_params += expert;
+    largest_stage_activation = std::max(largest_stage_activation, act_per_token * tokens);
+  }
+
+  const double params = r.dense_params + r.expert_params;
+  r.weights_bytes = params * kWeightBytes;
+  r.gradients_bytes = params * kGradientBytes;
+  const bool zero = plan.zero_stage >= 1;
+  r.optimizer_bytes = kOptimizerBytes * (r.dense_params / (zero ? s.dp() : 1) +
+                                         r.expert_params / (zero ? s.expert_dp() : 1));
+  r.activations_bytes = activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches()) *
+                        largest_stage_activation;
+  r.reserved_bytes = kReservedBytes;
+  return r;
+}
+
+RankMemory peak_rank_memory(const TrainingScenario& s, const std::vector<Stage>& stages) {
+  RankMemory peak;
+  for (int rank = 0; rank < s.plan.pp; ++rank) {
+    RankMemory r = rank_memory(s, stages, rank);
+    if (rank == 0 || r.total_bytes() > peak.total_bytes()) peak = r;
+  }
+  return peak;
+}
+
+}  // namespace codesim::workloads

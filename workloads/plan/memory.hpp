@@ -1,0 +1,48 @@
+#pragma once
+// Bytes each GPU holds for a training plan: weights, gradients, optimizer states (sharded by
+// ZeRO-1 over the data-parallel replicas of each parameter) and the activations in flight.
+// Precisions follow DeepSeek-V3's recipe (published.yaml training_setup_v3.optimizer): BF16
+// working weights, FP32 gradients, FP32 master weights and BF16 AdamW moments.
+
+#include <string>
+#include <vector>
+
+#include "workloads/pipeline/stages.hpp"
+#include "workloads/plan/scenario.hpp"
+
+namespace codesim::workloads {
+
+struct MemoryItem {
+  std::string name;
+  double bytes_per_token = 0;  // per token through one layer
+};
+
+// The tensors one layer keeps for its backward pass, per token, given the plan's precision and
+// recomputation (itemised so that --explain can list them).
+std::vector<MemoryItem> layer_activation_items(const TrainingScenario& scenario, bool moe_layer);
+
+struct RankMemory {
+  int rank = 0;
+  double dense_params = 0;   // replicated over data parallelism (attention, dense FFN, ...)
+  double expert_params = 0;  // this GPU's share of the routed experts
+  double weights_bytes = 0;
+  double gradients_bytes = 0;
+  double optimizer_bytes = 0;
+  double activations_bytes = 0;
+  double reserved_bytes = 0;  // CUDA context, communication buffers, fragmentation
+  double total_bytes() const {
+    return weights_bytes + gradients_bytes + optimizer_bytes + activations_bytes + reserved_bytes;
+  }
+};
+
+constexpr double kWeightBytes = 2;                  // BF16 working copy
+constexpr double kGradientBytes = 4;                // FP32
+constexpr double kOptimizerBytes = 8;               // FP32 master + two BF16 moments
+constexpr double kReservedBytes = 2.0 * (1 << 30);  // assumed, not measured
+
+RankMemory rank_memory(const TrainingScenario& scenario, const std::vector<Stage>& stages,
+                       int rank);
+// The pipeline rank that needs the most memory.
+RankMemory peak_rank_memory(const TrainingScenario& scenario, const std::vector<Stage>& stages);
+
+}  // namespace codesim::workloads

@@ -1,0 +1,16 @@
+#pragma once
+// A closed-form step time: per-chunk costs from the calibrated cost models, the schedule's bubble
+// formula, and exposed communication from link bandwidths. No contention, no event queue.
+
+#include "workloads/step/step_model.hpp"
+
+namespace codesim::workloads {
+
+class AnalyticStepModel final : public StepTimeModel {
+ public:
+  std::string name() const override { return "analytic"; }
+  StepResult step(const TrainingScenario& scenario, int batch_sequences) const override;
+  std::vector<std::string> assumptions(const TrainingScenario& scenario) const override;
+};
+
+}  // namespace codesim::workloads

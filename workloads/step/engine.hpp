@@ -1,0 +1,162 @@
+#pragma once
+// The event-driven training step. Every rank of the plan (pipeline rank x data-parallel replica)
+// runs its schedule's operations in order, on two streams: compute, and communication on the SMs
+// reserved for it. Expert all-to-alls, pipeline sends and the ZeRO-1 collectives at the end of
+// the step are flows on the scenario's topology, sharing links by max-min fairness; overlap,
+// bubbles and contention come out of the run rather than a formula.
+//
+// An operation (F, B, W, or DualPipe's overlapped F&B) runs as one or two threads of segments:
+// the stage's layers cut at each all-to-all. F of an MoE layer is compute (attention, gate),
+// dispatch, compute (experts), combine; B is the reverse (the combine's gradient goes out first).
+// A thread's compute segments queue for the rank's compute stream in the order they become ready;
+// its all-to-all segments start when every rank of the EP group has reached the same one, and
+// finish when the last of its flows has arrived. An F&B's two threads share the streams, so one
+// micro-batch's compute runs while the other's all-to-all is in flight.
+//
+// The engine itself takes plain per-stage segment lists (EngineInput), so that tests can give it
+// fixed costs; EventStepModel builds them from the calibrated cost models.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/time.hpp"
+#include "workloads/plan/plan.hpp"
+#include "workloads/step/step_model.hpp"
+
+namespace codesim::workloads {
+
+class ClusterNetwork;
+
+// The four all-to-alls of an MoE layer: the forward's dispatch (FP8) and combine (BF16), and the
+// backward's two (BF16), which carry gradients the other way round.
+enum class Exchange : std::uint8_t {
+  kForwardDispatch,
+  kForwardCombine,
+  kBackwardCombine,   // gradient of the combine, sent along the dispatch's pattern
+  kBackwardDispatch,  // gradient of the dispatch, back along the combine's pattern
+};
+constexpr int kExchanges = 4;
+
+struct Segment {
+  enum class Kind : std::uint8_t { kCompute, kAllToAll };
+  Kind kind = Kind::kCompute;
+  Exchange exchange = Exchange::kForwardDispatch;  // kAllToAll
+  sim::Time duration;                              // kCompute, on all of the GPU's SMs
+  // kCompute: routed-expert work at a balanced load, scaled by the GPU's load factor for
+  // `layer` (EngineInput::expert_load); kAllToAll: its traffic scales with the loads of `layer`.
+  sim::Time routed;
+  int layer = -1;  // the model layer of an MoE piece, -1 otherwise
+};
+
+// One model stage's passes. A full backward is B and W together, for schedules that do not
+// split it (and DualPipe's F&B).
+struct StagePasses {
+  std::vector<Segment> forward;
+  std::vector<Segment> backward;       // B: input gradients only
+  std::vector<Segment> backward_full;  // B and W
+  std::vector<Segment> weight;         // W
+};
+
+// Bytes of one all-to-all per GPU pair, for a balanced router.
+struct ExchangeBytes {
+  double ib_per_remote_node = 0;  // to the same-index GPU of every other node of the EP group
+  double nvlink_per_peer = 0;     // to every other GPU of its node in the group (forwarded or own)
+};
+
+struct EngineInput {
+  Schedule schedule = Schedule::k1F1B;
+  int pp = 1;
+  int replicas = 1;  // data-parallel replicas
+  int tp = 1;        // tensor-parallel ranks per replica (consecutive; they run the same work)
+  // Ranks: pp x replicas x tp, rank = (p x replicas + d) x tp + t, GPU = rank.
+  int ep = 1;                       // replicas per EP group (consecutive; tp must be 1 when ep > 1)
+  int micro_batches = 1;            // per replica
+  std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
+  // Compute runs on (sms - comm_sms) of the SMs: durations are multiplied by this.
+  double compute_slowdown = 1;
+  std::array<ExchangeBytes, kExchanges> exchanges{};  // at a balanced load
+  // [layer][GPU of the EP group]: its routed tokens over the group's mean (expert_load.hpp);
+  // empty: balanced. A GPU's routed-expert compute scales with its factor, and the tokens sent
+  // to it (dispatch) or from it (combine) with its factor (IB: its node's mean factor).
+  std::vector<std::vector<double>> expert_load;
+  double expert_load_max_over_mean = 1;  // the busiest GPU's factor, mean over MoE layers
+  double pp_bytes = 0;  // one micro-batch's activations (or their gradient) to the next stage
+  // ZeRO-1 at the end of the step, per rank of each stage: FP32 gradients reduce-scattered and
+  // BF16 weights all-gathered over the replicas holding the same parameters.
+  std::vector<double> dense_params;   // by pipeline rank, replicated over all replicas (per
+                                      // tensor-parallel shard: one ring per shard index)
+  std::vector<double> expert_params;  // by pipeline rank, replicated over replicas / ep
+  std::vector<sim::Time> optimizer;   // by pipeline rank
+  // Null: free communication (every transfer takes no time).
+  ClusterNetwork* network = nullptr;
+  // Ranks whose streams are recorded as trace spans (empty: none).
+  std::vector<int> trace_ranks;
+};
+
+// One span of a traced rank's stream, for a Chrome trace.
+struct TraceSpan {
+  enum class Stream : std::uint8_t { kCompute, kCommunication };
+  int rank = 0;
+  Stream stream = Stream::kCompute;
+  char pass = 'F';                                 // F, B (input gradients), b (full backward), W
+  Exchange exchange = Exchange::kForwardDispatch;  // kCommunication spans
+  int direction = 0;
+  int stage = 0;
+  int micro_batch = 0;
+  sim::Time start;
+  sim::Time end;
+};
+
+struct RankTimes {
+  sim::Time finish;            // last byte of its step
+  sim::Time compute;           // busy time of the compute stream
+  sim::Time wait_all_to_all;   // compute stream idle while a thread waits on an all-to-all
+  sim::Time wait_pipeline;     // compute stream idle otherwise before its last operation ends
+  sim::Time operations_done;   // when its last operation ended
+  sim::Time warm_up_end;       // its first operation with a backward started
+  sim::Time steady_end;        // its last operation with a forward ended
+  sim::Time trailing_weights;  // weight-gradient compute after that
+  sim::Time dp_comm;           // ZeRO-1 reduce-scatter and all-gather
+  sim::Time optimizer;
+};
+
+struct EngineResult {
+  sim::Time step_time;
+  std::vector<RankTimes> ranks;  // by rank
+  int slowest_rank = 0;
+  std::uint64_t events = 0;
+  std::uint64_t flows = 0;
+  std::array<sim::Time, kExchanges> exchange_time{};  // summed over every all-to-all of a group
+  std::array<std::uint64_t, kExchanges> exchanges_run{};
+  std::vector<TraceSpan> trace;  // of input.trace_ranks, in the order spans ended
+  std::vector<LinkUse> links;    // with a network: per tier, then per fabric plane
+};
+
+const char* exchange_name(Exchange exchange);
+
+EngineResult run_step_engine(const EngineInput& input);
+
+class EventStepModel final : public StepTimeModel {
+ public:
+  // Records the streams of `trace_ranks` into `trace` (when non-null) on every step() call.
+  EventStepModel() = default;
+  EventStepModel(std::vector<int> trace_ranks, std::vector<TraceSpan>* trace)
+      : trace_ranks_(std::move(trace_ranks)), trace_(trace) {}
+  std::string name() const override { return "event-driven"; }
+  StepResult step(const TrainingScenario& scenario, int batch_sequences) const override;
+  std::vector<std::string> assumptions(const TrainingScenario& scenario) const override;
+
+ private:
+  std::vector<int> trace_ranks_;
+  std::vector<TraceSpan>* trace_ = nullptr;
+};
+
+// Why the event-driven engine cannot run a scenario yet (empty when it can).
+std::string event_engine_limitation(const TrainingScenario& scenario);
+
+// The engine's input for a scenario, without a network (the caller attaches one).
+EngineInput engine_input(const TrainingScenario& scenario, int batch_sequences);
+
+}  // namespace codesim::workloads

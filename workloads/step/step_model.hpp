@@ -1,0 +1,71 @@
+#pragma once
+// The interface behind which a training step's time is worked out. The analytic model here is
+// the fast mode for sweeps; the event-driven engine implements the same interface.
+
+#include <string>
+#include <vector>
+
+#include "workloads/network/link_use.hpp"
+#include "workloads/plan/scenario.hpp"
+
+namespace codesim::workloads {
+
+struct StepBreakdown {
+  double compute_s = 0;          // forward and backward work on all SMs
+  double comm_sm_share_s = 0;    // compute slowed by the SMs reserved for communication
+  double exposed_ep_comm_s = 0;  // expert all-to-all not hidden behind compute
+  double pipeline_bubble_s = 0;  // the schedule's bubble
+  double dp_comm_s = 0;          // ZeRO-1 gradient reduce-scatter and parameter all-gather
+  double optimizer_s = 0;        // AdamW on this GPU's shard
+  double total() const {
+    return compute_s + comm_sm_share_s + exposed_ep_comm_s + pipeline_bubble_s + dp_comm_s +
+           optimizer_s;
+  }
+};
+
+// Where the slowest rank's step went, in the order it happened.
+struct StepPhases {
+  double warm_up_s = 0;          // until its first backward starts (forwards only)
+  double steady_s = 0;           // until its last forward ends
+  double cool_down_s = 0;        // the remaining backwards and weight gradients
+  double trailing_weight_s = 0;  // of which weight gradients after the last forward
+  double idle_s = 0;             // compute stream idle before its operations end (all bubbles)
+  double data_parallel_s = 0;    // ZeRO-1 and optimizer after its operations
+};
+
+struct StepNetwork {
+  double ep_ib_bytes_per_token_per_moe_layer = 0;  // forward dispatch + combine
+  double ep_nvlink_bytes_per_token_per_moe_layer = 0;
+  double ep_ib_achieved_GBps = 0;
+  double ep_nvlink_achieved_GBps = 0;
+  double ep_forward_comm_s_per_moe_layer = 0;
+  double ep_backward_comm_s_per_moe_layer = 0;
+  double pp_send_s_per_micro_batch = 0;
+  double dp_bytes_per_gpu = 0;
+  std::vector<LinkUse> links;  // event-driven engine only: per tier, then per fabric plane
+  double expert_load_max_over_mean = 1;  // event-driven: busiest GPU of an EP group / mean
+};
+
+struct StepResult {
+  double step_time_s = 0;
+  // The event-driven engine's step in its own integer picoseconds; 0 for the analytic model.
+  long long step_time_ps = 0;
+  StepBreakdown breakdown;
+  StepNetwork network;
+  StepPhases phases;  // event-driven engine only
+  int micro_batches = 0;
+  int slowest_rank = 0;
+  long long events = 0;  // simulated events; 0 for the analytic model
+};
+
+class StepTimeModel {
+ public:
+  virtual ~StepTimeModel() = default;
+  virtual std::string name() const = 0;
+  // One optimizer step with a global batch of `batch_sequences` sequences.
+  virtual StepResult step(const TrainingScenario& scenario, int batch_sequences) const = 0;
+  // What the model assumes, one line each, for --explain and the JSON.
+  virtual std::vector<std::string> assumptions(const TrainingScenario& scenario) const = 0;
+};
+
+}  // namespace codesim::workloads
