@@ -19,19 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "sim/random.hpp"
 #include "topologies/graph.hpp"
 #include "topologies/link_map.hpp"
 #include "topologies/node_graph.hpp"
 
 namespace codesim::topo {
 
-// Steele, Lea and Flood's SplitMix64 finalizer (Java's SplittableRandom): a fixed bijection.
-constexpr std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using sim::splitmix64;  // the one SplitMix64 (sim/random.hpp)
 
 // splitmix64(splitmix64(splitmix64(src) ^ dst) ^ flow_key).
 constexpr std::uint64_t ecmp_hash(std::uint64_t src, std::uint64_t dst, std::uint64_t flow_key) {

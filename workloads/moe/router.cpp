@@ -14,72 +14,12 @@
 namespace codesim::workloads {
 namespace {
 
+using sim::exponential;
+using sim::uniform01;
+using sim::uniform_below;
+using sim::Xoshiro256;
+
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
-
-// SplitMix64's finalizer (Steele, Lea, Flood 2014): mixes seeds and indices into stream seeds.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t mix(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0, std::uint64_t c = 0) {
-  return mix(mix(mix(mix(seed) ^ a) ^ b) ^ c);
-}
-
-// Uniform on [0, 1) from the top 53 bits of a draw.
-double uniform01(Xoshiro256& engine) {
-  return double(engine() >> 11) * 0x1.0p-53;
-}
-
-// Exp(1) by the ziggurat method (Marsaglia and Tsang, "The ziggurat method for generating random
-// variables", JSS 2000): 256 strips of equal area v under e^-x, strip i spanning [0, x[i]] below
-// e^-x[i+1]; strip 0 is the base, its width v / e^-r covering the tail beyond r. A draw picks a
-// strip (low 8 bits) and a point u * x[i] (high 53 bits); inside x[i + 1] it is accepted at once
-// (about 98.9% of draws), else it is tested against the curve, or, in the base strip, replaced by
-// r + Exp(1) (the tail is memoryless). Exact; std::exp and std::log only on the rare paths.
-class ExpZiggurat {
- public:
-  ExpZiggurat() {
-    constexpr double r = 7.69711747013104972;   // the 256-strip edge for e^-x
-    const double v = (r + 1.0) * std::exp(-r);  // strip area: r e^-r plus the tail e^-r
-    x_[0] = v / std::exp(-r);
-    x_[1] = r;
-    for (int i = 1; i < 255; ++i) x_[i + 1] = -std::log(std::exp(-x_[i]) + v / x_[i]);
-    x_[256] = 0.0;
-    for (int i = 0; i <= 256; ++i) f_[i] = std::exp(-x_[i]);
-  }
-  double operator()(Xoshiro256& engine) const {
-    for (;;) {
-      const std::uint64_t bits = engine();
-      const int i = int(bits & 0xff);
-      const double x = double(bits >> 11) * 0x1.0p-53 * x_[i];
-      if (x < x_[i + 1]) return x;
-      if (i == 0) return x_[1] - std::log1p(-uniform01(engine));
-      if (f_[i] + (f_[i + 1] - f_[i]) * uniform01(engine) < std::exp(-x)) return x;
-    }
-  }
-
- private:
-  double x_[257];
-  double f_[257];
-};
-
-double exponential(Xoshiro256& engine) {
-  static const ExpZiggurat ziggurat;
-  return ziggurat(engine);
-}
-
-// Uniform on [0, n) from 32-bit draws, Lemire's multiply-and-reject (exact, portable).
-std::uint32_t below(Xoshiro256& engine, std::uint32_t n) {
-  std::uint64_t m = (engine() >> 32) * n;
-  if (std::uint32_t(m) < n) {
-    const std::uint32_t threshold = std::uint32_t(-n) % n;
-    while (std::uint32_t(m) < threshold) m = (engine() >> 32) * n;
-  }
-  return std::uint32_t(m >> 32);
-}
 
 // The affinity of an expert whose race arrival is t: sigmoid(log(E / t)) = E / (E + t).
 double affinity_of(double experts, double t) {
@@ -98,11 +38,6 @@ void check_popularity(std::span<const double> p) {
 }
 
 }  // namespace
-
-void Xoshiro256::seed(std::uint64_t seed) {
-  // SplitMix64's outputs: a bijection of distinct inputs, so at most one word is zero.
-  for (int i = 0; i < 4; ++i) s_[i] = mix(seed + std::uint64_t(i) * 0x9e3779b97f4a7c15ULL);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Shape
@@ -159,10 +94,10 @@ ZipfRouting::ZipfRouting(int experts, double exponent, std::uint64_t seed)
 
 std::vector<int> ZipfRouting::ranks(int layer) const {
   // Fisher-Yates, seeded per layer: expert i holds rank order[i].
-  Xoshiro256 engine(mix(seed_, std::uint64_t(layer), 0x5a1f));
+  Xoshiro256 engine(sim::stream_seed(seed_, std::uint64_t(layer), 0x5a1f));
   std::vector<int> order(experts_);
   std::iota(order.begin(), order.end(), 0);
-  for (int i = experts_ - 1; i > 0; --i) std::swap(order[i], order[below(engine, i + 1)]);
+  for (int i = experts_ - 1; i > 0; --i) std::swap(order[i], order[uniform_below(engine, std::uint32_t(i) + 1)]);
   return order;
 }
 
@@ -310,7 +245,8 @@ Router::Router(const RoutingShape& shape, std::uint64_t seed)
 }
 
 void Router::seed_stream(int layer, int micro_batch, std::int64_t step) {
-  engine_.seed(mix(seed_, std::uint64_t(layer), std::uint64_t(micro_batch), std::uint64_t(step)));
+  engine_.seed(sim::stream_seed(seed_, std::uint64_t(layer), std::uint64_t(micro_batch),
+                                std::uint64_t(step)));
 }
 
 void Router::prepare(const RoutingModel& model, int layer, std::int64_t step) {
@@ -360,8 +296,6 @@ void Router::route(const RoutingModel& model, int layer, int micro_batch, std::i
   const int groups = shape_.groups, g_size = shape_.group_size(), k = shape_.experts_per_token;
   const int kept = shape_.kept_groups();
   const double n_experts = shape_.experts;
-  const std::uint32_t slot_threshold =
-      std::uint32_t(-std::uint32_t(g_size)) % std::uint32_t(g_size);
   out.tokens = tokens;
   out.k = k;
   out.experts.resize(std::size_t(tokens) * k);
@@ -400,13 +334,11 @@ void Router::route(const RoutingModel& model, int layer, int micro_batch, std::i
     int j = -1;
     for (int attempt = 0; attempt < 32 && j < 0; ++attempt) {
       // One draw: the slot from its low half (Lemire, exact), the coin from its high half.
-      std::uint64_t x = engine();
-      std::uint64_t m = (x & 0xffffffffULL) * std::uint64_t(g_size);
-      while (std::uint32_t(m) < slot_threshold) {
+      std::uint64_t x = 0;
+      const int slot = int(uniform_below(std::uint32_t(g_size), [&] {
         x = engine();
-        m = (x & 0xffffffffULL) * std::uint64_t(g_size);
-      }
-      const int slot = int(m >> 32);
+        return std::uint32_t(x);
+      }));
       const int candidate = double(x >> 32) * 0x1.0p-32 < a.threshold[slot] ? slot : a.other[slot];
       if (std::find(e, e + n, candidate) == e + n) j = candidate;
     }

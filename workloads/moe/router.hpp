@@ -29,45 +29,19 @@
 // draws every s_i and applies NodeLimitedSelector (which also takes biases): O(experts) per token.
 //
 // Deterministic: a route call's draws depend only on the router's seed and (layer, micro-batch,
-// step), from a fixed-bit generator (xoshiro256**) with our own transforms (no std::
-// distributions, whose output differs between standard libraries).
+// step), from sim/random.hpp's fixed-bit generator and transforms.
 
-#include <bit>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "sim/random.hpp"
 
 namespace codesim::models {
 struct ModelConfig;
 }
 
 namespace codesim::workloads {
-
-// xoshiro256** (Blackman and Vigna, "Scrambled linear pseudorandom number generators", ACM TOMS
-// 2021), its state filled from a seed by SplitMix64: fixed-bit output on every platform, and about
-// five times faster than std::mt19937_64 (which the sampler's ~40 draws per token notice).
-class Xoshiro256 {
- public:
-  using result_type = std::uint64_t;
-  explicit Xoshiro256(std::uint64_t seed = 1) { this->seed(seed); }
-  void seed(std::uint64_t seed);
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return ~result_type(0); }
-  result_type operator()() {
-    const std::uint64_t out = std::rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t shifted = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= shifted;
-    s_[3] = std::rotl(s_[3], 45);
-    return out;
-  }
-
- private:
-  std::uint64_t s_[4];
-};
 
 struct RoutingShape {
   int experts = 256;             // routed experts E
@@ -203,7 +177,7 @@ class Router {
 
   RoutingShape shape_;
   std::uint64_t seed_;
-  Xoshiro256 engine_;
+  sim::Xoshiro256 engine_;
   std::vector<double> popularity_;
   std::vector<double> group_rate_, inverse_group_rate_;
   std::vector<Alias> alias_;

@@ -2,53 +2,12 @@
 
 #include <algorithm>
 #include <bit>
-#include <random>
 #include <stdexcept>
+
+#include "sim/random.hpp"
 
 namespace codesim::workloads {
 namespace {
-
-// Uniform integers from a 64-bit engine, two 32-bit draws per engine call, bounded by Lemire's
-// multiply-and-reject method ("Fast random integer generation in an interval", ACM TOMACS 2019):
-// exactly uniform, and portable (std::uniform_int_distribution's mapping is not specified).
-class UniformInts {
- public:
-  explicit UniformInts(std::uint64_t seed) : engine_(seed) {}
-  // Uniform on [0, n), n >= 1.
-  std::uint32_t below(std::uint32_t n) {
-    std::uint64_t m = std::uint64_t(next()) * n;
-    if (std::uint32_t(m) < n) {
-      const std::uint32_t threshold = std::uint32_t(-n) % n;  // 2^32 mod n
-      while (std::uint32_t(m) < threshold) m = std::uint64_t(next()) * n;
-    }
-    return std::uint32_t(m >> 32);
-  }
-
- private:
-  std::uint32_t next() {
-    if (spare_) {
-      spare_ = false;
-      return std::uint32_t(buffer_ >> 32);
-    }
-    buffer_ = engine_();
-    spare_ = true;
-    return std::uint32_t(buffer_);
-  }
-  std::mt19937_64 engine_;
-  std::uint64_t buffer_ = 0;
-  bool spare_ = false;
-};
-
-// Picks `count` distinct values of [0, n) uniformly, as a set (Floyd's algorithm: for j from
-// n - count to n - 1, draw t in [0, j] and take t, or j when t is already taken). Only the set is
-// uniform, not the order; callers use the picks as a set. O(count^2), independent of n.
-void pick_distinct(int n, int count, UniformInts& rng, std::vector<int>& out) {
-  out.clear();
-  for (int j = n - count; j < n; ++j) {
-    const int t = int(rng.below(std::uint32_t(j) + 1));
-    out.push_back(std::find(out.begin(), out.end(), t) == out.end() ? t : j);
-  }
-}
 
 double total(const std::vector<PairBytes>& pairs) {
   double sum = 0;
@@ -78,7 +37,7 @@ EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
   if (s.experts_per_token > chosen_nodes * experts_per_node) {
     throw std::invalid_argument("EP dispatch: top-k exceeds the experts of M nodes");
   }
-  UniformInts rng(s.seed);
+  sim::WordStream rng(s.seed);
   // Dense per-GPU copy counts: IB copies by (sender, node of its group), NVLink copies by
   // (landing GPU, GPU of the same node).
   std::vector<std::uint32_t> ib(std::size_t(s.gpus) * group_nodes, 0);
@@ -91,8 +50,8 @@ EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
     const int src_node = (src - group_first) / s.gpus_per_node;
     const int src_index = src % s.gpus_per_node;
     for (int token = 0; token < s.tokens_per_gpu; ++token) {
-      pick_distinct(group_nodes, chosen_nodes, rng, nodes);
-      pick_distinct(chosen_nodes * experts_per_node, s.experts_per_token, rng, experts);
+      sim::pick_distinct(group_nodes, chosen_nodes, rng, nodes);
+      sim::pick_distinct(chosen_nodes * experts_per_node, s.experts_per_token, rng, experts);
       std::fill(hit.begin(), hit.end(), 0);
       for (int e : experts) {
         hit[e / experts_per_node] |= std::uint64_t(1) << ((e % experts_per_node) / experts_per_gpu);
