@@ -358,7 +358,7 @@ void FlowNetwork::on_solve(Simulator& sim, void* self, std::uint64_t) {
     p.rate = rate;
     p.rate_per_ps = rate * kSecondsPerPicosecond;
     if (rate > 0) {
-      net.finish_write(slot, {sim.now() + detail::ceil_picoseconds_of(p.remaining / p.rate_per_ps),
+      net.finish_write(slot, {sim.now() + from_picoseconds_ceil(p.remaining / p.rate_per_ps),
                               net.next_order_++});
     } else if (net.finish_key(slot).order != kNotQueued) {
       net.finish_write(slot, {});

@@ -28,40 +28,6 @@
 #include "sim/simulator.hpp"
 
 namespace codesim::sim {
-namespace detail {
-
-// from_seconds_ceil's rounding of p = s * 1e12 picoseconds, given p: in integer operations the
-// compiler inlines rather than libm's round and ceil. With p = i + f (i whole, 0 <= f < 1; f is
-// exact: p itself when i = 0, else p and i are within a factor of two of each other), round(p)
-// is i + (f >= 0.5) and ceil(p) is i + (f > 0), and |p - round(p)| is f or 1 - f, both exact.
-inline Time ceil_picoseconds_of(double p) {
-  constexpr double kLimit = 9223372036854775808.0;  // 2^63
-  if (!(p >= 0.0 && p < kLimit)) [[unlikely]] {
-    if (std::isnan(p)) throw std::domain_error("codesim::sim::ceil_picoseconds_of: NaN");
-    if (p < 0.0) throw std::domain_error("codesim::sim::ceil_picoseconds_of: negative duration");
-    throw std::domain_error("codesim::sim::ceil_picoseconds_of: overflow");
-  }
-  const auto whole = static_cast<std::int64_t>(p);  // truncates: floor for p >= 0
-  const double fraction = p - static_cast<double>(whole);
-  constexpr double kTolerance = 4.0 * std::numeric_limits<double>::epsilon();
-  // Without branches (which way a projection rounds is anyone's guess): |p - round(p)| is the
-  // lesser of f and 1 - f.
-  const std::int64_t nearest = whole + std::int64_t{fraction >= 0.5};
-  const std::int64_t ceiling = whole + std::int64_t{fraction > 0.0};
-  const bool snap = (nearest != 0) & (std::min(fraction, 1.0 - fraction) <= kTolerance * p);
-  return picoseconds(snap ? nearest : ceiling);
-}
-
-// from_seconds_ceil(s), the same picoseconds (it throws for what it rejects).
-inline Time ceil_picoseconds(double s) {
-  const double p = s * static_cast<double>(kPicosecondsPerSecond);
-  if (!(p >= 0.0 && p < 9223372036854775808.0)) [[unlikely]]
-    return from_seconds_ceil(s);
-  return ceil_picoseconds_of(p);
-}
-
-}  // namespace detail
-
 class FlowNetwork {
  public:
   using LinkId = MaxMinSystem::ConstraintId;

@@ -6,9 +6,11 @@
 // Arithmetic is checked: a result outside the int64 range throws std::overflow_error instead of
 // wrapping silently (int64 picoseconds span about 106 days).
 //
-// There is exactly one way to turn a floating-point quantity into a Time: from_seconds_ceil().
+// There is exactly one way to turn a floating-point quantity into a Time: from_picoseconds_ceil()
+// and the two spellings over it, from_seconds_ceil() and scaled_ceil().
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <compare>
 #include <cstdint>
@@ -107,7 +109,8 @@ constexpr Time seconds(std::int64_t s) {
   return picoseconds(kPicosecondsPerSecond) * s;
 }
 
-// The single conversion from floating point: `s` seconds, rounded UP to the next whole picosecond.
+// The one conversion from floating point: `p` picoseconds (or `s` seconds, below), rounded UP to
+// the next whole picosecond.
 //
 // Why up: model costs (transfer times, kernel times, latencies) are computed in floating point and
 // then become event delays. Rounding up guarantees that a positive cost never turns into a
@@ -115,26 +118,43 @@ constexpr Time seconds(std::int64_t s) {
 // could physically have completed, and no event can be scheduled at the same instant as its cause
 // through rounding alone.
 //
-// The product s * 1e12 carries a relative error of about one double ulp, so a value that should be
-// an exact number of picoseconds can land a hair above it (1e-9 * 1e12 == 1000.0000000000001).
-// A product within 4 ulp (relative) of a whole number is therefore taken to be that number; every
-// other value is rounded up. Zero maps to zero; any positive input maps to at least 1 ps.
+// A product such as s * 1e12 carries a relative error of about one double ulp, so a value that
+// should be an exact number of picoseconds can land a hair above it (1e-9 * 1e12 ==
+// 1000.0000000000001). A value within 4 ulp (relative) of a whole number is therefore taken to be
+// that number; every other value is rounded up. Zero maps to zero; any positive input maps to at
+// least 1 ps.
+//
+// In integer operations that the compiler inlines (the flow network calls this once per flow
+// projection): with p = i + f (i whole, 0 <= f < 1; f is exact: p itself when i = 0, else p and i
+// are within a factor of two of each other), round(p) is i + (f >= 0.5) and ceil(p) is
+// i + (f > 0), and |p - round(p)| is the lesser of f and 1 - f.
 //
 // Throws std::domain_error for NaN, negative values, infinity and values whose picosecond count
 // does not fit in int64 (-0.0 is zero, not negative).
-inline Time from_seconds_ceil(double s) {
-  if (std::isnan(s)) throw std::domain_error("codesim::sim::from_seconds_ceil: NaN");
-  if (s < 0.0) throw std::domain_error("codesim::sim::from_seconds_ceil: negative duration");
-  const double p = s * static_cast<double>(kPicosecondsPerSecond);
-  // 2^63 is exactly representable; every double below it converts to int64 without overflow.
-  constexpr double kLimit = 9223372036854775808.0;
-  if (!(p < kLimit)) throw std::domain_error("codesim::sim::from_seconds_ceil: overflow");
-  const double nearest = std::round(p);
+inline Time from_picoseconds_ceil(double p) {
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63, exactly representable
+  if (!(p >= 0.0 && p < kLimit)) [[unlikely]] {
+    if (std::isnan(p)) throw std::domain_error("codesim::sim::Time from floating point: NaN");
+    if (p < 0.0) throw std::domain_error("codesim::sim::Time from floating point: negative");
+    throw std::domain_error("codesim::sim::Time from floating point: overflow");
+  }
+  const auto whole = static_cast<std::int64_t>(p);  // truncates: floor for p >= 0
+  const double fraction = p - static_cast<double>(whole);
   constexpr double kTolerance = 4.0 * std::numeric_limits<double>::epsilon();
-  double whole = std::ceil(p);
-  if (nearest != 0.0 && std::fabs(p - nearest) <= kTolerance * p) whole = nearest;
-  if (!(whole < kLimit)) throw std::domain_error("codesim::sim::from_seconds_ceil: overflow");
-  return picoseconds(static_cast<std::int64_t>(whole));
+  // Without branches (which way a projection rounds is anyone's guess).
+  const std::int64_t nearest = whole + std::int64_t{fraction >= 0.5};
+  const std::int64_t ceiling = whole + std::int64_t{fraction > 0.0};
+  const bool snap = (nearest != 0) & (std::min(fraction, 1.0 - fraction) <= kTolerance * p);
+  return picoseconds(snap ? nearest : ceiling);
+}
+
+inline Time from_seconds_ceil(double s) {
+  return from_picoseconds_ceil(s * static_cast<double>(kPicosecondsPerSecond));
+}
+
+// `t` times a floating-point factor (a slowdown, a load factor), rounded up as above.
+inline Time scaled_ceil(Time t, double factor) {
+  return from_picoseconds_ceil(static_cast<double>(t.ps()) * factor);
 }
 
 }  // namespace codesim::sim

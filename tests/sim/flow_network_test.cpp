@@ -370,48 +370,5 @@ TEST(FlowNetwork, ManyFlowsDueAtOneInstantCompleteInProjectionOrder) {
   EXPECT_EQ(net.active_flows(), 0u);
 }
 
-TEST(FlowNetwork, CeilPicosecondsIsFromSecondsCeil) {
-  // The inlined rounding gives from_seconds_ceil's picoseconds everywhere, and defers to it for
-  // what it rejects.
-  std::vector<double> values = {0.0,
-                                -0.0,
-                                1e-13,
-                                0.4e-12,
-                                0.5e-12,
-                                1e-12,
-                                1.5e-12,
-                                2.5e-12,
-                                1e-9,
-                                3e-9,
-                                1e-6,
-                                0.1,
-                                0.3,
-                                1.0,
-                                1.0 / 3,
-                                2e-6,
-                                4503.599627370496,
-                                4503.5996273704955,
-                                9007.199254740992,
-                                9007.199254740991,
-                                9.2e6};
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> exponent(-13, 6.9);
-  for (int i = 0; i < 200000; ++i) {
-    const double s = std::pow(10.0, exponent(rng));
-    values.push_back(s);
-    values.push_back(std::nextafter(s, 0.0));
-    values.push_back(std::round(s * 1e12) / 1e12);          // near whole picoseconds
-    values.push_back((std::floor(s * 1e12) + 0.5) / 1e12);  // near half picoseconds
-  }
-  for (double s : values) {
-    ASSERT_EQ(detail::ceil_picoseconds(s), from_seconds_ceil(s)) << s;
-  }
-  EXPECT_THROW(detail::ceil_picoseconds(-1e-12), std::domain_error);
-  EXPECT_THROW(detail::ceil_picoseconds(std::nan("")), std::domain_error);
-  EXPECT_THROW(detail::ceil_picoseconds(1e8), std::domain_error);
-  EXPECT_THROW(detail::ceil_picoseconds(std::numeric_limits<double>::infinity()),
-               std::domain_error);
-}
-
 }  // namespace
 }  // namespace codesim::sim

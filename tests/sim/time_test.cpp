@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <stdexcept>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -126,6 +128,64 @@ TEST(TimeTest, FromSecondsCeilRejectsBadInput) {
   EXPECT_THROW(from_seconds_ceil(std::numeric_limits<double>::infinity()), std::domain_error);
   EXPECT_THROW(from_seconds_ceil(1e7), std::domain_error);  // 1e19 ps > int64 max
   EXPECT_NO_THROW(from_seconds_ceil(9e6));
+}
+
+// The rounding rule written the plain way, with libm's round and ceil: what from_picoseconds_ceil
+// computes in integer operations.
+Time reference_ceil(double s) {
+  const double p = s * 1e12;
+  if (std::isnan(p) || p < 0.0 || !(p < 9223372036854775808.0)) throw std::domain_error("bad");
+  const double nearest = std::round(p);
+  double whole = std::ceil(p);
+  if (nearest != 0.0 && std::fabs(p - nearest) <= 4.0 * std::numeric_limits<double>::epsilon() * p)
+    whole = nearest;
+  return picoseconds(static_cast<std::int64_t>(whole));
+}
+
+TEST(TimeTest, TheIntegerRoundingIsThePlainOne) {
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1e-13,
+                                0.4e-12,
+                                0.5e-12,
+                                1e-12,
+                                1.5e-12,
+                                2.5e-12,
+                                1e-9,
+                                3e-9,
+                                1e-6,
+                                0.1,
+                                0.3,
+                                1.0,
+                                1.0 / 3,
+                                2e-6,
+                                4503.599627370496,
+                                4503.5996273704955,
+                                9007.199254740992,
+                                9007.199254740991,
+                                9.2e6};
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> exponent(-13, 6.9);
+  for (int i = 0; i < 200000; ++i) {
+    const double s = std::pow(10.0, exponent(rng));
+    values.push_back(s);
+    values.push_back(std::nextafter(s, 0.0));
+    values.push_back(std::round(s * 1e12) / 1e12);          // near whole picoseconds
+    values.push_back((std::floor(s * 1e12) + 0.5) / 1e12);  // near half picoseconds
+  }
+  for (double s : values) {
+    ASSERT_EQ(from_seconds_ceil(s), reference_ceil(s)) << s;
+    ASSERT_EQ(from_picoseconds_ceil(s * 1e12), reference_ceil(s)) << s;
+  }
+}
+
+TEST(TimeTest, ScaledCeilRoundsUpAndKeepsWholeProducts) {
+  EXPECT_EQ(scaled_ceil(picoseconds(1000), 1.0), picoseconds(1000));
+  EXPECT_EQ(scaled_ceil(picoseconds(1000), 1.5), picoseconds(1500));
+  EXPECT_EQ(scaled_ceil(picoseconds(3), 1.0 / 3), picoseconds(1));
+  EXPECT_EQ(scaled_ceil(picoseconds(10), 1.01), picoseconds(11));  // 10.1 goes up, not to 10
+  EXPECT_EQ(scaled_ceil(picoseconds(7), 0.0), Time::zero());
+  EXPECT_THROW(scaled_ceil(picoseconds(7), -1.0), std::domain_error);
 }
 
 }  // namespace

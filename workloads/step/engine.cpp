@@ -182,9 +182,8 @@ Engine::Engine(const EngineInput& input)
   for (auto& stage : scaled_) {
     for (auto* list : {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
       for (auto& seg : *list) {
-        seg.duration =
-            sim::picoseconds(std::llround(double(seg.duration.ps()) * in_.compute_slowdown));
-        seg.routed = sim::picoseconds(std::llround(double(seg.routed.ps()) * in_.compute_slowdown));
+        seg.duration = sim::scaled_ceil(seg.duration, in_.compute_slowdown);
+        seg.routed = sim::scaled_ceil(seg.routed, in_.compute_slowdown);
       }
     }
   }
@@ -396,9 +395,7 @@ void Engine::try_compute(int r) {
   Time duration = segment.duration;
   if (segment.routed > Time::zero()) {
     const double factor = load_factor(segment.layer, slot_of(r) % in_.ep);
-    duration += factor == 1.0
-                    ? segment.routed
-                    : sim::picoseconds(std::llround(double(segment.routed.ps()) * factor));
+    duration += factor == 1.0 ? segment.routed : sim::scaled_ceil(segment.routed, factor);
   }
   rank.times.compute += duration;
   sim_.schedule_in<&Engine::on_compute_done>(duration, *this, std::uint64_t(r) * 2 + index);
