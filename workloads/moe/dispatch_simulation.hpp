@@ -6,7 +6,7 @@
 // Besides the time, it reports the bandwidths two ways: the pure per-GPU IB bandwidth (bytes
 // each NIC puts on the fabric over the time), and DeepEP's logical "RDMA" and "NVL" bandwidths
 // (tests/test_internode.py: one copy per token per node reached, own node included, and one per
-// token per GPU reached, over the kernel time); see ep_traffic.hpp. And how busy the busiest
+// token per GPU reached, over the kernel time); see sampled_traffic.hpp. And how busy the busiest
 // links were: bytes carried over (capacity x time), for IB links and for NVLink.
 
 #include <cstdint>

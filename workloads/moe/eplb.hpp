@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "workloads/moe/router.hpp"
+#include "workloads/moe/expert_map.hpp"
 
 namespace codesim::workloads {
 

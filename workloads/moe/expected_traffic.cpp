@@ -34,11 +34,5 @@ EpCopiesPerToken expected_copies_per_token(const EpTrafficShape& s) {
   return out;
 }
 
-double dispatch_bytes_per_copy_fp8(int hidden) {
-  return hidden + (hidden / 128) * 4.0;
-}
-double combine_bytes_per_copy_bf16(int hidden) {
-  return 2.0 * hidden;
-}
 
 }  // namespace codesim::workloads

@@ -1,7 +1,11 @@
 #pragma once
 // Expected all-to-all traffic of expert parallelism with node-limited routing, for a balanced
 // router: each token picks M of the EP group's nodes, then top-k experts spread uniformly over
-// the experts of those nodes (what auxiliary-loss-free balancing aims at).
+// the experts of those nodes (what auxiliary-loss-free balancing aims at). The copies follow
+// DeepEP's rule (token_copies.hpp, which also gives their bytes); this closed form is what the
+// step models use.
+
+#include "workloads/moe/token_copies.hpp"
 
 namespace codesim::workloads {
 
@@ -26,8 +30,5 @@ double probability_none_drawn(int population, int subset, int draws);
 
 EpCopiesPerToken expected_copies_per_token(const EpTrafficShape& shape);
 
-// Bytes of one token copy: FP8 with one FP32 scale per 128 values, or BF16.
-double dispatch_bytes_per_copy_fp8(int hidden);
-double combine_bytes_per_copy_bf16(int hidden);
 
 }  // namespace codesim::workloads

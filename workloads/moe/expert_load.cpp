@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "workloads/moe/eplb.hpp"
+#include "workloads/moe/expert_map.hpp"
 #include "workloads/moe/router.hpp"
 
 namespace codesim::workloads {

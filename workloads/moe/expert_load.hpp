@@ -2,7 +2,7 @@
 // How unevenly an MoE layer loads the GPUs of an EP group, for the event-driven engine: per model
 // layer, each GPU's share of the routed tokens relative to the group's mean (1 everywhere for a
 // balanced router). A skewed router's loads are estimated by routing a sample of tokens with
-// DeepSeek-V3's node-limited rule (workloads/moe_routing.hpp), the groups being the EP group's
+// DeepSeek-V3's node-limited rule (workloads/moe/router.hpp), the groups being the EP group's
 // nodes; with redundant experts, EPLB places the replicas on those loads first
 // (workloads/eplb.hpp) and each replica takes an equal share of its expert's tokens.
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "sim/random.hpp"
+#include "workloads/moe/token_copies.hpp"
 
 namespace codesim::workloads {
 namespace {
@@ -57,18 +58,18 @@ EpDispatchTraffic sample_ep_dispatch(const EpDispatchShape& s) {
         hit[e / experts_per_node] |= std::uint64_t(1) << ((e % experts_per_node) / experts_per_gpu);
       }
       for (int slot = 0; slot < chosen_nodes; ++slot) {
-        std::uint64_t mask = hit[slot];
+        const std::uint64_t mask = hit[slot];
         if (mask == 0) continue;
         const int node = nodes[slot];
         ++node_copies;
         gpu_copies += std::popcount(mask);
-        // Own node: the sender is the landing GPU, its RDMA buffer written locally (no IB).
-        if (node != src_node) ++ib[std::size_t(src) * group_nodes + node];
-        const std::size_t landing = group_first + node * s.gpus_per_node + src_index;
-        mask &= ~(std::uint64_t(1) << src_index);  // the landing GPU's own experts: no NVLink
-        for (; mask != 0; mask &= mask - 1) {
-          ++nvlink[landing * s.gpus_per_node + std::countr_zero(mask)];
-        }
+        deepep_node_copies(
+            node, mask, src_node, src_index, s.gpus_per_node,
+            [&](int) { ++ib[std::size_t(src) * group_nodes + node]; },
+            [&](int landing, int gpu) {
+              nvlink[std::size_t(group_first + landing) * s.gpus_per_node +
+                     gpu % s.gpus_per_node] += 1;
+            });
       }
     }
   }

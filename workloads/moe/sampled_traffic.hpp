@@ -1,11 +1,10 @@
 #pragma once
-// The bytes an expert-parallel dispatch moves, sampled token by token from a seeded router:
-// each token picks M of its EP group's nodes, then its top-k experts among those nodes' experts
-// (balanced routing: uniform picks). As DeepEP's normal (internode) kernels do, a token goes once
-// to each node it reaches, to the GPU with the sender's in-node index: over IB to a remote node,
-// and for the sender's own node straight into the sender's own RDMA receive buffer (no IB). The
-// GPU it lands on (the sender itself, for the own node) forwards it over NVLink to each other GPU
-// of that node that hosts one of its experts.
+// The bytes an expert-parallel dispatch moves over a whole cluster, sampled token by token: each
+// token picks M of its EP group's nodes, then its top-k experts among those nodes' experts, both
+// uniformly (a balanced router, without the Router's affinities: cheap enough for every GPU of a
+// cluster), and its copies go by DeepEP's rule (token_copies.hpp). For the EP dispatch benchmark;
+// the step models use the closed form of expected_traffic.hpp, and a Router's own batches are
+// counted by routed_traffic.hpp.
 //
 // Besides the physical pairs, the traffic keeps the two byte counts DeepEP's test_internode.py
 // divides by the kernel time: its "RDMA" bytes count one copy per (token, node reached), the

@@ -25,7 +25,7 @@ struct Recompute {
   bool mla_up_projection = false;
 };
 
-// How tokens pick experts in the event-driven engine (workloads/moe_routing.hpp): balanced (the
+// How tokens pick experts in the event-driven engine (workloads/moe/router.hpp): balanced (the
 // ideal auxiliary-loss-free balancing aims at); a Zipf popularity with `exponent`, the hot
 // experts placed by `seed`; that Zipf drifting by `drift` experts per training step, seen at
 // `step`; or measured per-layer expert token counts (a file at the edge). `redundant_experts`

@@ -26,7 +26,7 @@ double total(const std::vector<PairBytes>& pairs) {
 }
 
 TEST(EpTraffic, SampledCopiesMatchTheExpectedCounts) {
-  // The sampled router and the closed form of moe_traffic agree on the mean copies per token.
+  // The sampled router and the closed form of expected_traffic agree on the mean copies per token.
   for (int m : {1, 2, 4, 8}) {
     const auto shape = v3_group(m, 2000);
     const auto traffic = sample_ep_dispatch(shape);
