@@ -18,7 +18,7 @@
 #include "cli/train_report.hpp"
 #include "workloads/step/analytic_step_model.hpp"
 #include "workloads/step/engine.hpp"
-#include "workloads/step/training_estimate.hpp"
+#include "workloads/training/training_estimate.hpp"
 
 namespace po = boost::program_options;
 

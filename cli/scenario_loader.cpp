@@ -12,7 +12,7 @@
 #include "cli/failure_reader.hpp"
 #include "cli/yaml_reader.hpp"
 #include "workloads/network/cluster_network.hpp"
-#include "workloads/plan/scenario_check.hpp"
+#include "workloads/training/scenario_check.hpp"
 
 namespace codesim::cli {
 namespace {

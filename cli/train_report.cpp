@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "models/llm_math.hpp"
-#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::cli {

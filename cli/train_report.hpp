@@ -7,7 +7,7 @@
 #include <string>
 
 #include "workloads/plan/scenario.hpp"
-#include "workloads/step/training_estimate.hpp"
+#include "workloads/training/training_estimate.hpp"
 
 namespace codesim::cli {
 

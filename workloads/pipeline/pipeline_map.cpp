@@ -4,6 +4,10 @@
 
 namespace codesim::workloads {
 
+int stage_count(Schedule schedule, int pp) {
+  return schedule == Schedule::kDualPipeV ? 2 * pp : pp;
+}
+
 PipelineMap::PipelineMap(Schedule schedule, int pp) : schedule_(schedule), pp_(pp) {
   if (pp < 1) throw std::invalid_argument("PipelineMap: pp must be >= 1");
   if (schedule == Schedule::kDualPipe && pp % 2 != 0) {
@@ -40,6 +44,12 @@ PipelineMap::Place PipelineMap::place(Slot s) const {
     default:
       return {0, s.rank};
   }
+}
+
+std::vector<int> PipelineMap::stages_of(int rank) const {
+  std::vector<int> out;
+  for (int chunk = 0; chunk < chunks(); ++chunk) out.push_back(place({rank, chunk}).position);
+  return out;
 }
 
 }  // namespace codesim::workloads

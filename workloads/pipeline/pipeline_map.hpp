@@ -1,5 +1,7 @@
 #pragma once
-// Where each model stage of a pipeline schedule runs and where its micro-batches go next.
+// Where each model stage of a pipeline schedule runs and where its micro-batches go next: the one
+// map between (pipeline rank, chunk) and (direction, position) that the step models, the memory
+// model and the schedules' tests all use.
 //
 // A schedule moves micro-batches along one or two directions. A direction is a path of
 // positions; position i runs model stage i (split_stages' numbering) on one (rank, chunk):
@@ -12,12 +14,19 @@
 //                chunk 0; position i >= pp on rank 2pp-1-i, chunk 1.
 // Micro-batches are numbered per direction, in the order every rank of the direction meets them.
 
+#include <vector>
+
 #include "workloads/plan/plan.hpp"
 
 namespace codesim::workloads {
 
+// Model stages the schedule cuts the model into for `pp` pipeline ranks: pp, or 2 pp for
+// DualPipeV. (No checks: the scenario check asks this before it knows pp suits the schedule.)
+int stage_count(Schedule schedule, int pp);
+
 class PipelineMap {
  public:
+  // Throws std::invalid_argument for pp < 1, or DualPipe with an odd pp.
   PipelineMap(Schedule schedule, int pp);
 
   struct Slot {
@@ -29,10 +38,14 @@ class PipelineMap {
     int position = 0;  // = the model stage it runs
   };
 
+  int ranks() const { return pp_; }
   int directions() const { return schedule_ == Schedule::kDualPipe ? 2 : 1; }
-  int length() const { return schedule_ == Schedule::kDualPipeV ? 2 * pp_ : pp_; }
+  int chunks() const { return directions() == 2 || schedule_ == Schedule::kDualPipeV ? 2 : 1; }
+  int length() const { return stage_count(schedule_, pp_); }  // positions = model stages
   Slot slot(Place place) const;
   Place place(Slot slot) const;
+  // The model stages a rank holds, in chunk order.
+  std::vector<int> stages_of(int rank) const;
   // Micro-batches each direction carries out of `total` per replica.
   int micro_batches_per_direction(int total) const { return total / directions(); }
 

@@ -199,20 +199,4 @@ std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, i
   throw std::invalid_argument("schedule_rank_ops: unknown schedule");
 }
 
-ChunkPlace chunk_place(Schedule schedule, int pp, int rank, int chunk, int micro_batches) {
-  if (rank < 0 || rank >= pp) throw std::invalid_argument("chunk_place: rank out of range");
-  const int chunks = schedule == Schedule::kDualPipe || schedule == Schedule::kDualPipeV ? 2 : 1;
-  if (chunk < 0 || chunk >= chunks) throw std::invalid_argument("chunk_place: no such chunk");
-  switch (schedule) {
-    case Schedule::kDualPipe: {
-      const int direction = chunk ^ (2 * rank >= pp ? 1 : 0);
-      return {direction, direction == 0 ? rank : pp - 1 - rank, pp, micro_batches / 2};
-    }
-    case Schedule::kDualPipeV:
-      return {0, chunk == 0 ? rank : 2 * pp - 1 - rank, 2 * pp, micro_batches};
-    default:
-      return {0, rank, pp, micro_batches};
-  }
-}
-
 }  // namespace codesim::workloads

@@ -5,14 +5,15 @@
 // another's backward (F&B).
 //
 // Chunks: a rank holds one model chunk (1F1B, ZB1P: chunk 0 = stage `rank`) or two (DualPipe,
-// DualPipeV). Which stage and which micro-batch stream each chunk serves is chunk_place() below:
+// DualPipeV). Which stage and which micro-batch stream each chunk serves is pipeline_map.hpp's
+// PipelineMap:
 //  - DualPipe (pp ranks, pp stages, two copies of the model): micro-batches enter at both ends,
 //    half at rank 0 (direction 0, stage s on rank s) and half at rank pp-1 (direction 1, stage s
 //    on rank pp-1-s). As in dualpipe.py, a rank of the first half has direction 0 as its chunk 0;
 //    a rank of the second half sees the mirrored pipeline and has direction 1 as its chunk 0.
 //  - DualPipeV (pp ranks, 2 pp stages, one copy of the model): every micro-batch enters at rank
 //    0 and goes down and back up the "V": chunk 0 of rank r is stage r, chunk 1 is stage
-//    2 pp - 1 - r (pipeline.hpp stages_of_rank(kDualPipeV, pp, r)). The last rank holds the two
+//    2 pp - 1 - r. The last rank holds the two
 //    middle stages pp - 1 and pp; rank 0 holds the first and the last stage (with the loss).
 // Micro-batch numbers count per chunk from 0, in the order the chunk sees them.
 
@@ -86,16 +87,5 @@ std::vector<PipelineOp> zero_bubble_1p_rank_ops(int pp, int rank, int micro_batc
 // DualPipeV the model is cut into 2 pp stages (pipeline.hpp stage_count) and `pp` is
 // dualpipev_rank_ops's pp_ranks. Throws std::invalid_argument where the schedule cannot run.
 std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, int micro_batches);
-
-// Where a rank's chunk sits: its micro-batch stream (DualPipe's direction; 0 elsewhere), its
-// model stage, which is also its position along that stream (0 = where micro-batches enter),
-// and how many stages and micro-batches the stream has.
-struct ChunkPlace {
-  int direction = 0;
-  int stage = 0;
-  int stages = 1;
-  int micro_batches = 0;
-};
-ChunkPlace chunk_place(Schedule schedule, int pp, int rank, int chunk, int micro_batches);
 
 }  // namespace codesim::workloads

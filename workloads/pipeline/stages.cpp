@@ -10,21 +10,6 @@ int pipeline_slots(const models::ModelConfig& model) {
   return 1 + model.layers + model.mtp_depth + 1;
 }
 
-int stage_count(Schedule schedule, int pp) {
-  return schedule == Schedule::kDualPipeV ? 2 * pp : pp;
-}
-
-std::vector<int> stages_of_rank(Schedule schedule, int pp, int rank) {
-  switch (schedule) {
-    case Schedule::kDualPipe:
-      return {rank, pp - 1 - rank};
-    case Schedule::kDualPipeV:
-      return {rank, 2 * pp - 1 - rank};
-    default:
-      return {rank};
-  }
-}
-
 static std::string divisors_of(int n) {
   std::string out;
   for (int d = 1; d <= n; ++d) {
@@ -82,59 +67,6 @@ std::vector<Stage> split_stages(const models::ModelConfig& model, int stages,
   out.back().output_head = true;
   out.back().mtp_modules = model.mtp_depth;
   return out;
-}
-
-double bubble_seconds(Schedule schedule, int pp, const ChunkTimes& c) {
-  switch (schedule) {
-    case Schedule::k1F1B:
-      return (pp - 1) * (c.f + c.b);
-    case Schedule::kZeroBubble1P:
-      return (pp - 1) * (c.f + c.b - 2 * c.w);
-    case Schedule::kDualPipe:
-      return (pp / 2 - 1) * (c.fb + c.b - 3 * c.w);
-    // DualPipeV's PP in the table counts stages, two per rank: PP/2 - 1 = pp - 1.
-    case Schedule::kDualPipeV:
-      return (pp - 1) * (c.fb + c.b - 3 * c.w);
-  }
-  return 0;
-}
-
-std::string bubble_formula(Schedule schedule) {
-  switch (schedule) {
-    case Schedule::k1F1B:
-      return "(PP-1)(F+B)";
-    case Schedule::kZeroBubble1P:
-      return "(PP-1)(F+B-2W)";
-    case Schedule::kDualPipe:
-      return "(PP/2-1)(F&B+B-3W)";
-    case Schedule::kDualPipeV:
-      return "(PP/2-1)(F&B+B-3W), PP = 2 x ranks";
-  }
-  return "?";
-}
-
-int activation_units_in_flight(Schedule schedule, int pp, int micro_batches) {
-  int units = pp;
-  if (schedule == Schedule::kDualPipe || schedule == Schedule::kDualPipeV) units = pp + 1;
-  return std::min(units, std::max(micro_batches, 1));
-}
-
-bool overlaps_forward_and_backward(Schedule schedule) {
-  return schedule == Schedule::kDualPipe || schedule == Schedule::kDualPipeV;
-}
-
-std::string micro_batch_requirement(Schedule schedule, int pp, int micro_batches) {
-  if (schedule == Schedule::kDualPipe) {
-    if (pp % 2 != 0) return "DualPipe needs an even pp";
-    if (micro_batches % 2 != 0 || micro_batches < 2 * pp) {
-      return "DualPipe needs an even number of micro-batches >= 2*pp = " + std::to_string(2 * pp);
-    }
-  }
-  if (schedule == Schedule::kDualPipeV && (micro_batches < 2 * pp)) {
-    return "DualPipeV needs micro-batches >= 2*pp = " + std::to_string(2 * pp);
-  }
-  if (micro_batches < 1) return "at least one micro-batch per data-parallel rank";
-  return "";
 }
 
 }  // namespace codesim::workloads

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "workloads/step/chunk_costs.hpp"
-#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
+#include "workloads/pipeline/bubble.hpp"
+#include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
@@ -28,7 +30,7 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   result.micro_batches = n;
   double slowest = -1;
   for (int rank = 0; rank < plan.pp; ++rank) {
-    const std::vector<int> held = stages_of_rank(plan.schedule, plan.pp, rank);
+    const std::vector<int> held = PipelineMap(plan.schedule, plan.pp).stages_of(rank);
     StepBreakdown b;
     ChunkTimes mean;  // chunk times averaged over the stages this rank holds
     for (int index : held) {

@@ -10,10 +10,27 @@
 #include <tuple>
 #include <vector>
 
+#include "workloads/pipeline/bubble.hpp"
+#include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
 namespace {
+
+// Where a rank's chunk sits, from the one pipeline map: its micro-batch stream (DualPipe's
+// direction), its stage (= position along the stream), the stream's stages and micro-batches.
+struct ChunkPlace {
+  int direction = 0;
+  int stage = 0;
+  int stages = 1;
+  int micro_batches = 0;
+};
+ChunkPlace chunk_place(Schedule schedule, int pp, int rank, int chunk, int micro_batches) {
+  const PipelineMap map(schedule, pp);
+  const PipelineMap::Place place = map.place({rank, chunk});
+  return {place.direction, place.position, map.length(),
+          map.micro_batches_per_direction(micro_batches)};
+}
 
 using Kind = PipelineOp::Kind;
 
@@ -342,21 +359,15 @@ TEST(Schedules, ChunkPlacesMatchThePipelineStages) {
       const int m = 4 * pp;
       std::set<std::pair<int, int>> places;  // (direction, stage) over all ranks and chunks
       for (int rank = 0; rank < pp; ++rank) {
-        std::vector<int> stages;
         for (int chunk = 0; chunk < chunks_of(s); ++chunk) {
           const ChunkPlace at = chunk_place(s, pp, rank, chunk, m);
           EXPECT_EQ(at.stages, stage_count(s, pp));
-          stages.push_back(at.stage);
           places.insert({at.direction, at.stage});
         }
-        std::vector<int> expected = stages_of_rank(s, pp, rank);
-        std::sort(stages.begin(), stages.end());
-        std::sort(expected.begin(), expected.end());
-        EXPECT_EQ(stages, expected) << schedule_name(s) << " pp " << pp << " rank " << rank;
       }
       // Every stage of every stream is held exactly once.
       const int directions = s == Schedule::kDualPipe ? 2 : 1;
-      EXPECT_EQ(int(places.size()), directions * stage_count(s, pp));
+      EXPECT_EQ(int(places.size()), directions * stage_count(s, pp)) << int(s) << " pp " << pp;
     }
   }
   // DualPipe: chunk 0 is the direction entering at the rank's own end of the pipeline.
@@ -364,6 +375,7 @@ TEST(Schedules, ChunkPlacesMatchThePipelineStages) {
   EXPECT_EQ(chunk_place(Schedule::kDualPipe, 8, 6, 0, 20).direction, 1);
   EXPECT_EQ(chunk_place(Schedule::kDualPipe, 8, 6, 0, 20).stage, 1);
   EXPECT_EQ(chunk_place(Schedule::kDualPipe, 8, 6, 1, 20).stage, 6);
+  EXPECT_EQ(chunk_place(Schedule::kDualPipe, 8, 6, 1, 20).micro_batches, 10);
   EXPECT_EQ(chunk_place(Schedule::kDualPipeV, 4, 3, 1, 10).stage, 4);
   EXPECT_EQ(chunk_place(Schedule::kDualPipeV, 4, 0, 1, 10).stage, 7);
 }

@@ -5,8 +5,7 @@
 #include "../scenarios.hpp"
 #include "workloads/step/chunk_costs.hpp"
 #include "workloads/pipeline/stages.hpp"
-#include "workloads/plan/scenario_check.hpp"
-#include "workloads/step/training_estimate.hpp"
+#include "workloads/training/scenario_check.hpp"
 
 namespace codesim::workloads {
 namespace {
@@ -79,47 +78,6 @@ TEST(AnalyticStepModel, FewerNodesPerTokenMeanFewerIbBytes) {
     EXPECT_GT(bytes, previous) << m;
     previous = bytes;
   }
-}
-
-TEST(TrainingEstimate, RampCostsMoreThanTheFullBatchRate) {
-  auto s = deepseek_v3_on_2048_h800();
-  const AnalyticStepModel model;
-  const TrainingEstimate with_ramp = estimate_training(s, model);
-  s.plan.ramp = {};
-  const TrainingEstimate without = estimate_training(s, model);
-  EXPECT_DOUBLE_EQ(without.gpu_hours_total,
-                   without.gpu_hours_per_trillion_tokens * s.plan.tokens_total / 1e12);
-  EXPECT_GT(with_ramp.gpu_hours_total, without.gpu_hours_total);
-  EXPECT_GT(with_ramp.ramp_gpu_hours, 0);
-}
-
-TEST(TrainingEstimate, RampBatchesAreWholeMicroBatchCounts) {
-  const auto s = deepseek_v3_on_2048_h800();
-  EXPECT_EQ(ramp_batch_sequences(s, 0), 3072);
-  EXPECT_EQ(ramp_batch_sequences(s, 469e9), 15360);
-  EXPECT_EQ(ramp_batch_sequences(s, 234.5e9) % (s.dp()), 0);
-  EXPECT_EQ(ramp_batch_sequences(s, 234.5e9), 9216);  // (3072 + 15360) / 2
-}
-
-TEST(TrainingEstimate, DeepSeekV3IsAPlausibleFirstEstimate) {
-  const auto s = deepseek_v3_on_2048_h800();
-  EXPECT_TRUE(check_scenario(s).empty());
-  const TrainingEstimate e = estimate_training(s, AnalyticStepModel());
-  EXPECT_DOUBLE_EQ(e.tokens_per_step, 15360.0 * 4096);
-  EXPECT_EQ(e.step.micro_batches, 120);
-  EXPECT_GT(e.mfu, 0.2);
-  EXPECT_LT(e.mfu, 0.8);
-  EXPECT_LT(e.memory.total_bytes(), double(s.gpu.hbm_bytes));
-  EXPECT_DOUBLE_EQ(e.cost_usd, e.gpu_hours_total * 2.0);
-  EXPECT_FALSE(e.assumptions.empty());
-}
-
-TEST(TrainingEstimate, IsDeterministic) {
-  const auto s = deepseek_v3_on_2048_h800();
-  const TrainingEstimate a = estimate_training(s, AnalyticStepModel());
-  const TrainingEstimate b = estimate_training(s, AnalyticStepModel());
-  EXPECT_EQ(a.step.step_time_s, b.step.step_time_s);
-  EXPECT_EQ(a.gpu_hours_total, b.gpu_hours_total);
 }
 
 }  // namespace

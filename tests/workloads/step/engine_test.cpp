@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "workloads/network/cluster_network.hpp"
+#include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/stages.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
 
@@ -10,35 +11,6 @@ namespace codesim::workloads {
 namespace {
 
 using sim::Time;
-
-TEST(PipelineMap, PlacesAgreeWithTheStagesEachRankHolds) {
-  for (Schedule schedule :
-       {Schedule::k1F1B, Schedule::kZeroBubble1P, Schedule::kDualPipe, Schedule::kDualPipeV}) {
-    for (int pp : {2, 4, 8}) {
-      const PipelineMap map(schedule, pp);
-      for (int d = 0; d < map.directions(); ++d) {
-        for (int i = 0; i < map.length(); ++i) {
-          const PipelineMap::Slot slot = map.slot({d, i});
-          const PipelineMap::Place back = map.place(slot);
-          EXPECT_EQ(back.direction, d);
-          EXPECT_EQ(back.position, i);
-          const std::vector<int> held = stages_of_rank(schedule, pp, slot.rank);
-          EXPECT_NE(std::find(held.begin(), held.end(), i), held.end())
-              << schedule_name(schedule) << " pp " << pp << " position " << i;
-        }
-      }
-    }
-  }
-}
-
-TEST(PipelineMap, DualPipeChunkZeroIsTheDirectionStartingAtTheRanksEnd) {
-  const PipelineMap map(Schedule::kDualPipe, 8);
-  EXPECT_EQ(map.place({0, 0}).direction, 0);  // rank 0 feeds direction 0
-  EXPECT_EQ(map.place({7, 0}).direction, 1);  // rank 7 feeds direction 1
-  EXPECT_EQ(map.place({7, 0}).position, 0);
-  EXPECT_EQ(map.place({5, 1}).direction, 0);
-  EXPECT_EQ(map.place({5, 1}).position, 5);
-}
 
 // Fixed costs and free communication: every stage's F, B (input gradients), W in picoseconds.
 struct Costs {
@@ -102,7 +74,7 @@ TEST(StepEngine, RunsEveryScheduleToTheEndWithEveryMicroBatch) {
       const int m = 4 * pp;
       const EngineResult run = run_step_engine(fixed_input(schedule, pp, m, c));
       // Every rank computes m micro-batches through each stage it holds, F + B + W each.
-      const int held = int(stages_of_rank(schedule, pp, 0).size());
+      const int held = int(PipelineMap(schedule, pp).stages_of(0).size());
       const int per_rank = schedule == Schedule::kDualPipe ? m : m * held;
       for (const RankTimes& r : run.ranks) {
         EXPECT_EQ(r.compute, (c.f + c.b + c.w) * per_rank) << schedule_name(schedule);

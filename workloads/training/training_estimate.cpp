@@ -1,8 +1,9 @@
-#include "workloads/step/training_estimate.hpp"
+#include "workloads/training/training_estimate.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+#include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "models/llm_math.hpp"
-#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/step/step_model.hpp"
 
 namespace codesim::workloads {

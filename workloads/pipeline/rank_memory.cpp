@@ -1,6 +1,8 @@
-#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
 
 #include "models/llm_math.hpp"
+#include "workloads/pipeline/bubble.hpp"
+#include "workloads/pipeline/pipeline_map.hpp"
 
 namespace codesim::workloads {
 
@@ -69,7 +71,7 @@ RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stag
   const double tokens = s.tokens_per_micro_batch();
 
   double largest_stage_activation = 0;
-  for (int index : stages_of_rank(plan.schedule, plan.pp, rank)) {
+  for (int index : PipelineMap(plan.schedule, plan.pp).stages_of(rank)) {
     const Stage& st = stages[index];
     double dense = 0, expert = 0, act_per_token = 0;
     if (st.embedding) dense += double(m.vocab) * m.hidden / plan.tp;

@@ -1,4 +1,4 @@
-#include "workloads/plan/scenario_check.hpp"
+#include "workloads/training/scenario_check.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,9 @@
 #include <stdexcept>
 
 #include "workloads/network/cluster_network.hpp"
-#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
+#include "workloads/pipeline/bubble.hpp"
+#include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {

@@ -1,4 +1,4 @@
-#include "workloads/plan/memory.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
 
 #include <gtest/gtest.h>
 
