@@ -12,7 +12,8 @@
 #include <string>
 
 #include "cli/scenario_loader.hpp"
-#include "workloads/step/engine.hpp"
+#include "workloads/step/engine_input.hpp"
+#include "workloads/step/event_step_model.hpp"
 
 namespace {
 

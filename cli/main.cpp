@@ -17,7 +17,8 @@
 #include "cli/trace_writer.hpp"
 #include "cli/train_report.hpp"
 #include "workloads/step/analytic_step_model.hpp"
-#include "workloads/step/engine.hpp"
+#include "workloads/step/engine_input.hpp"
+#include "workloads/step/event_step_model.hpp"
 #include "workloads/training/training_estimate.hpp"
 
 namespace po = boost::program_options;

@@ -14,6 +14,21 @@ double microseconds(sim::Time t) {
   return double(t.ps()) / 1e6;
 }
 
+// How the trace names each all-to-all.
+const char* exchange_name(workloads::Exchange exchange) {
+  switch (exchange) {
+    case workloads::Exchange::kForwardDispatch:
+      return "dispatch";
+    case workloads::Exchange::kForwardCombine:
+      return "combine";
+    case workloads::Exchange::kBackwardCombine:
+      return "combine backward";
+    case workloads::Exchange::kBackwardDispatch:
+      return "dispatch backward";
+  }
+  return "?";
+}
+
 }  // namespace
 
 std::vector<int> parse_trace_ranks(const std::string& text,
@@ -76,7 +91,7 @@ nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spa
   for (const TraceSpan& s : spans) {
     const bool compute = s.stream == TraceSpan::Stream::kCompute;
     const std::string what =
-        compute ? std::string(1, s.pass) : std::string(workloads::exchange_name(s.exchange));
+        compute ? std::string(1, s.pass) : std::string(exchange_name(s.exchange));
     events.push_back({{"name", fmt::format("{} mb{}", what, s.micro_batch)},
                       {"cat", compute ? "compute" : "all-to-all"},
                       {"ph", "X"},

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "workloads/plan/scenario.hpp"
 #include "workloads/step/engine.hpp"
 
 namespace codesim::cli {

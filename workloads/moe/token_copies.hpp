@@ -13,6 +13,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "models/compute_cost.hpp"
+
 namespace codesim::workloads {
 
 // Bytes of one token copy: FP8 with one FP32 scale per 128 values, or BF16.
@@ -21,6 +23,30 @@ constexpr double dispatch_bytes_per_copy_fp8(int hidden) {
 }
 constexpr double combine_bytes_per_copy_bf16(int hidden) {
   return 2.0 * hidden;
+}
+
+// The four all-to-alls of an MoE layer: the forward's dispatch and combine, and the backward's
+// two, which carry gradients the other way round.
+enum class Exchange : std::uint8_t {
+  kForwardDispatch,
+  kForwardCombine,
+  kBackwardCombine,   // gradient of the combine, sent along the dispatch's pattern
+  kBackwardDispatch,  // gradient of the dispatch, back along the combine's pattern
+};
+constexpr int kExchanges = 4;
+
+// A copy's bytes in each all-to-all: the forward dispatch in FP8 when the GEMMs are (DeepSeek-V3
+// sec 3.3), everything else in BF16.
+constexpr double copy_bytes(Exchange exchange, models::Precision gemm_precision, int hidden) {
+  return exchange == Exchange::kForwardDispatch && gemm_precision == models::Precision::kFp8
+             ? dispatch_bytes_per_copy_fp8(hidden)
+             : combine_bytes_per_copy_bf16(hidden);
+}
+
+// Whether an all-to-all carries tokens towards the experts' GPUs (the forward dispatch, and the
+// combine's gradient along the same pattern) rather than back from them.
+constexpr bool towards_experts(Exchange exchange) {
+  return exchange == Exchange::kForwardDispatch || exchange == Exchange::kBackwardCombine;
 }
 
 // One token's copies to one node by DeepEP's rule. GPUs are numbered node * gpus_per_node +

@@ -101,8 +101,9 @@ RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stag
   r.weights_bytes = params * kWeightBytes;
   r.gradients_bytes = params * kGradientBytes;
   const bool zero = plan.zero_stage >= 1;
-  r.optimizer_bytes = kOptimizerBytes * (r.dense_params / (zero ? s.dp() : 1) +
-                                         r.expert_params / (zero ? s.expert_dp() : 1));
+  r.optimizer_shard_params =
+      r.dense_params / (zero ? s.dp() : 1) + r.expert_params / (zero ? s.expert_dp() : 1);
+  r.optimizer_bytes = kOptimizerBytes * r.optimizer_shard_params;
   r.activations_bytes = activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches()) *
                         largest_stage_activation;
   r.reserved_bytes = kReservedBytes;

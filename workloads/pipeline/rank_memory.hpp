@@ -25,6 +25,7 @@ struct RankMemory {
   int rank = 0;
   double dense_params = 0;   // replicated over data parallelism (attention, dense FFN, ...)
   double expert_params = 0;  // this GPU's share of the routed experts
+  double optimizer_shard_params = 0;  // parameters whose optimizer state this GPU keeps (ZeRO-1)
   double weights_bytes = 0;
   double gradients_bytes = 0;
   double optimizer_bytes = 0;
@@ -39,6 +40,9 @@ constexpr double kWeightBytes = 2;                  // BF16 working copy
 constexpr double kGradientBytes = 4;                // FP32
 constexpr double kOptimizerBytes = 8;               // FP32 master + two BF16 moments
 constexpr double kReservedBytes = 2.0 * (1 << 30);  // assumed, not measured
+// Bytes AdamW streams per parameter of its shard: reads the FP32 gradient and master weight and
+// two BF16 moments, writes master, moments and the BF16 working weight.
+constexpr double kOptimizerStepBytesPerParam = 4 + 4 + 4 + 4 + 4 + 2;
 
 RankMemory rank_memory(const TrainingScenario& scenario, const std::vector<Stage>& stages,
                        int rank);

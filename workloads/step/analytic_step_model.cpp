@@ -9,14 +9,6 @@
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
-namespace {
-
-// Bytes AdamW streams per parameter of its shard: reads FP32 gradient and master weight and two
-// BF16 moments, writes master, moments and the BF16 working weight.
-constexpr double kOptimizerBytesPerParam = 4 + 4 + 4 + 4 + 4 + 2;
-
-}  // namespace
-
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
   const auto& plan = s.plan;
   const ChunkCostModel costs(s);
@@ -79,10 +71,8 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         ring(mem.dense_params * (kGradientBytes + kWeightBytes), s.dp()) +
         ring(mem.expert_params * (kGradientBytes + kWeightBytes), s.expert_dp());
     b.dp_comm_s = dp_bytes / ib;
-    const double shard_params = plan.zero_stage >= 1
-                                    ? mem.dense_params / s.dp() + mem.expert_params / s.expert_dp()
-                                    : mem.dense_params + mem.expert_params;
-    b.optimizer_s = costs.compute().memory_seconds(shard_params * kOptimizerBytesPerParam);
+    b.optimizer_s =
+        costs.compute().memory_seconds(mem.optimizer_shard_params * kOptimizerStepBytesPerParam);
 
     if (b.total() > slowest) {
       slowest = b.total();

@@ -199,14 +199,16 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
 
 EpCommCost ChunkCostModel::ep_forward() const {
   const int h = scenario_.model.hidden;
-  const bool fp8 = scenario_.plan.gemm_precision == Precision::kFp8;
-  return ep_cost(fp8 ? dispatch_bytes_per_copy_fp8(h) : combine_bytes_per_copy_bf16(h),
-                 combine_bytes_per_copy_bf16(h));
+  const Precision p = scenario_.plan.gemm_precision;
+  return ep_cost(copy_bytes(Exchange::kForwardDispatch, p, h),
+                 copy_bytes(Exchange::kForwardCombine, p, h));
 }
 
 EpCommCost ChunkCostModel::ep_backward() const {
   const int h = scenario_.model.hidden;
-  return ep_cost(combine_bytes_per_copy_bf16(h), combine_bytes_per_copy_bf16(h));
+  const Precision p = scenario_.plan.gemm_precision;
+  return ep_cost(copy_bytes(Exchange::kBackwardCombine, p, h),
+                 copy_bytes(Exchange::kBackwardDispatch, p, h));
 }
 
 double ChunkCostModel::pp_send_s() const {

@@ -1,25 +1,16 @@
 #include "workloads/step/engine.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <memory>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "sim/flow_network.hpp"
 #include "sim/simulator.hpp"
-#include "workloads/step/chunk_costs.hpp"
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/network/collectives.hpp"
-#include "workloads/moe/expert_load.hpp"
-#include "workloads/pipeline/rank_memory.hpp"
-#include "workloads/moe/expected_traffic.hpp"
-#include "workloads/pipeline/bubble.hpp"
-#include "workloads/pipeline/stages.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/pipeline/schedules.hpp"
 
 namespace codesim::workloads {
@@ -29,15 +20,60 @@ using sim::Time;
 
 enum class Pass : std::uint8_t { kForward, kBackward, kBackwardFull, kWeight };
 
-// A flow's tag: what it belongs to in the top two bits, which one below.
-constexpr int kTagShift = 62;
-constexpr std::uint64_t kTagExchange = 0;
-constexpr std::uint64_t kTagPipeline = 1;
-constexpr std::uint64_t kPayloadMask = (std::uint64_t{1} << kTagShift) - 1;
+// Keys packed into 64-bit words, field widths named once. The engine checks when it is built that
+// every value it will pack fits (check_key_ranges), so packing in the event loop needs no checks.
+//
+// A flow's tag: what it belongs to in the top two bits, which one (an exchange slot, or a
+// pipeline inbox key) below.
+struct FlowTag {
+  enum Kind : std::uint64_t { kExchange = 0, kPipeline = 1 };
+  static constexpr int kPayloadBits = 62;
+  static constexpr std::uint64_t kPayloadMask = (std::uint64_t{1} << kPayloadBits) - 1;
+  static std::uint64_t pack(Kind kind, std::uint64_t payload) {
+    return (std::uint64_t(kind) << kPayloadBits) | payload;
+  }
+  static Kind kind(std::uint64_t tag) { return Kind(tag >> kPayloadBits); }
+  static std::uint64_t payload(std::uint64_t tag) { return tag & kPayloadMask; }
+};
+
+// A pipeline input a rank waits for: the activations (or, for a backward, the gradient) of one
+// micro-batch of one direction. Rank, micro-batch, direction, gradient from the top.
+struct InboxKey {
+  static constexpr int kMicroBatchBits = 22;
+  static constexpr int kRankBits = FlowTag::kPayloadBits - kMicroBatchBits - 2;
+  static std::uint64_t pack(int rank, int direction, int micro_batch, bool gradient) {
+    return (std::uint64_t(std::uint32_t(rank)) << (kMicroBatchBits + 2)) |
+           (std::uint64_t(micro_batch) << 2) | (std::uint64_t(direction) << 1) |
+           std::uint64_t(gradient);
+  }
+  static int rank(std::uint64_t key) { return int(key >> (kMicroBatchBits + 2)); }
+};
+
+// One all-to-all of an EP group: group, micro-batch, direction, forward or not, segment.
+struct ExchangeKey {
+  static constexpr int kSegmentBits = 18;
+  static constexpr int kMicroBatchBits = 20;
+  static constexpr int kGroupBits = 64 - kSegmentBits - kMicroBatchBits - 2;
+  static std::uint64_t pack(int group, int micro_batch, int direction, bool forward,
+                            std::uint32_t segment) {
+    return (std::uint64_t(group) << (kSegmentBits + 2 + kMicroBatchBits)) |
+           (std::uint64_t(micro_batch) << (kSegmentBits + 2)) |
+           (std::uint64_t(direction) << (kSegmentBits + 1)) |
+           (std::uint64_t(forward) << kSegmentBits) | segment;
+  }
+};
+
+// Throws std::invalid_argument unless 0 <= value < 2^bits.
+void check_fits(std::int64_t value, int bits, const char* what) {
+  if (value < 0 || value >= (std::int64_t{1} << bits)) {
+    throw std::invalid_argument("engine: " + std::to_string(value) + " " + what +
+                                " do not fit the engine's " + std::to_string(bits) + "-bit keys");
+  }
+}
 
 class Engine {
  public:
-  explicit Engine(const EngineInput& input);
+  Engine(const EngineInput& input, ClusterNetwork* network);
   EngineResult run();
 
  private:
@@ -130,7 +166,7 @@ class Engine {
   void start_exchange(std::uint32_t slot);
   void finish_exchange(std::uint32_t slot);
 
-  static std::uint64_t inbox_key(int rank, int direction, int micro_batch, bool gradient);
+  void check_key_ranges() const;
   void send_pipeline(int rank, const Thread& t);
   void deliver(std::uint64_t key);
 
@@ -142,6 +178,7 @@ class Engine {
   void start_flow(int src, int dst, double bytes, std::uint64_t tag);
 
   const EngineInput& in_;
+  ClusterNetwork* const network_;  // null: free communication
   int width_;  // ranks per pipeline rank: replicas x tp
   PipelineMap map_;
   sim::Simulator sim_;
@@ -159,8 +196,11 @@ class Engine {
   EngineResult result_;
 };
 
-Engine::Engine(const EngineInput& input)
-    : in_(input), width_(input.replicas * input.tp), map_(input.schedule, input.pp) {
+Engine::Engine(const EngineInput& input, ClusterNetwork* network)
+    : in_(input),
+      network_(network),
+      width_(input.replicas * input.tp),
+      map_(input.schedule, input.pp) {
   if (in_.replicas < 1 || in_.tp < 1 || in_.ep < 1 || in_.replicas % in_.ep != 0) {
     throw std::invalid_argument("engine: ep must divide the replicas");
   }
@@ -172,10 +212,10 @@ Engine::Engine(const EngineInput& input)
                                 " stages given, the schedule runs " +
                                 std::to_string(map_.length()));
   }
-  if (in_.network) {
+  if (network_) {
     net_ = std::make_unique<sim::FlowNetwork>(sim_);
-    in_.network->attach(*net_);
-    if (in_.network->gpus() < in_.pp * width_) {
+    network_->attach(*net_);
+    if (network_->gpus() < in_.pp * width_) {
       throw std::invalid_argument("engine: the network has fewer GPUs than the plan's ranks");
     }
   }
@@ -202,6 +242,7 @@ Engine::Engine(const EngineInput& input)
       ranks_[rank_of(p, k)].forwards_left = forwards;
     }
   }
+  check_key_ranges();
   data_parallel_.resize(in_.pp);
   result_.ranks.resize(ranks_.size());
   for (int r : in_.trace_ranks) {
@@ -263,7 +304,7 @@ EngineResult Engine::run() {
   }
   result_.step_time = step;
   result_.events = sim_.events_processed();
-  if (net_ && step > Time::zero()) result_.links = in_.network->link_use(*net_, step);
+  if (net_ && step > Time::zero()) result_.links = network_->link_use(*net_, step);
   return result_;
 }
 
@@ -311,9 +352,16 @@ void Engine::start_next_op(int r) {
   if (pair) begin_thread(r, 1);
 }
 
-std::uint64_t Engine::inbox_key(int rank, int direction, int micro_batch, bool gradient) {
-  return (std::uint64_t(std::uint32_t(rank)) << 24) | (std::uint64_t(micro_batch) << 2) |
-         (std::uint64_t(direction) << 1) | std::uint64_t(gradient);
+void Engine::check_key_ranges() const {
+  check_fits(std::int64_t(ranks_.size()) - 1, InboxKey::kRankBits, "ranks");
+  check_fits(in_.micro_batches - 1, std::min(InboxKey::kMicroBatchBits, ExchangeKey::kMicroBatchBits),
+             "micro-batches");
+  check_fits(std::int64_t(ranks_.size()) / in_.ep, ExchangeKey::kGroupBits, "EP groups");
+  for (const StagePasses& stage : in_.stages) {
+    for (const auto* list : {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
+      check_fits(std::int64_t(list->size()), ExchangeKey::kSegmentBits, "segments of a pass");
+    }
+  }
 }
 
 void Engine::begin_thread(int r, int index) {
@@ -327,7 +375,7 @@ void Engine::begin_thread(int r, int index) {
     gradient = true;
   }
   if (needs) {
-    const std::uint64_t key = inbox_key(r, t.direction, t.micro_batch, gradient);
+    const std::uint64_t key = InboxKey::pack(r, t.direction, t.micro_batch, gradient);
     auto it = inboxes_.find(key);
     if (it == inboxes_.end() || !it->second.arrived) {
       inboxes_[key].waiter = index;
@@ -422,9 +470,8 @@ void Engine::on_compute_done(sim::Simulator&, std::uint64_t payload) {
 void Engine::arrive_exchange(int r, int index) {
   const Thread& t = ranks_[r].threads[index];
   const int group = group_of(r);
-  const std::uint64_t key = (std::uint64_t(group) << 40) | (std::uint64_t(t.micro_batch) << 20) |
-                            (std::uint64_t(t.direction) << 19) |
-                            (std::uint64_t(t.pass == Pass::kForward) << 18) | t.segment;
+  const std::uint64_t key =
+      ExchangeKey::pack(group, t.micro_batch, t.direction, t.pass == Pass::kForward, t.segment);
   auto [it, inserted] = exchange_slots_.try_emplace(key, 0);
   if (inserted) {
     std::uint32_t slot;
@@ -458,7 +505,7 @@ double Engine::node_load_factor(int layer, int local) const {
   if (layer < 0 || std::size_t(layer) >= in_.expert_load.size() || in_.expert_load[layer].empty()) {
     return 1.0;
   }
-  const int gpn = std::min(in_.network ? in_.network->gpus_per_node() : in_.ep, in_.ep);
+  const int gpn = std::min(network_ ? network_->gpus_per_node() : in_.ep, in_.ep);
   const int first = local / gpn * gpn;
   double sum = 0;
   for (int i = first; i < first + gpn; ++i) sum += in_.expert_load[layer][i];
@@ -471,7 +518,7 @@ const std::vector<Engine::GroupFlow>& Engine::group_flows(int group) {
   if (!flows.empty()) return flows;
   // IB: each GPU to the same-index GPU of every other node of the group; NVLink: each GPU to
   // every other GPU of its node in the group.
-  const int gpn = in_.network->gpus_per_node();
+  const int gpn = network_->gpus_per_node();
   const int first = group * in_.ep;
   const int last = first + in_.ep;  // one past
   for (int src = first; src < last; ++src) {
@@ -480,11 +527,11 @@ const std::vector<Engine::GroupFlow>& Engine::group_flows(int group) {
     for (int n = first / gpn; n * gpn < last; ++n) {
       if (n == node) continue;
       const int dst = std::clamp(n * gpn + local, first, last - 1);
-      flows.push_back({&in_.network->route(src, dst), true, src - first, dst - first});
+      flows.push_back({&network_->route(src, dst), true, src - first, dst - first});
     }
     for (int dst = std::max(first, node * gpn); dst < std::min(last, (node + 1) * gpn); ++dst) {
       if (dst != src) {
-        flows.push_back({&in_.network->route(src, dst), false, src - first, dst - first});
+        flows.push_back({&network_->route(src, dst), false, src - first, dst - first});
       }
     }
   }
@@ -497,11 +544,10 @@ void Engine::start_exchange(std::uint32_t slot) {
   exchange_slots_.erase(run.key);
   const ExchangeBytes& bytes = in_.exchanges[int(run.kind)];
   if (net_) {
-    const std::uint64_t tag = (kTagExchange << kTagShift) | slot;
+    const std::uint64_t tag = FlowTag::pack(FlowTag::kExchange, slot);
     // Tokens go out to the experts' GPUs (dispatch, and the combine's gradient) or come back
     // from them: the expert side's load scales the bytes.
-    const bool outbound =
-        run.kind == Exchange::kForwardDispatch || run.kind == Exchange::kBackwardCombine;
+    const bool outbound = towards_experts(run.kind);
     const bool skewed = run.layer >= 0 && std::size_t(run.layer) < in_.expert_load.size() &&
                         !in_.expert_load[run.layer].empty();
     for (const GroupFlow& flow : group_flows(run.group)) {
@@ -556,11 +602,11 @@ void Engine::send_pipeline(int r, const Thread& t) {
   if (next_position < 0 || next_position >= map_.length()) return;
   const PipelineMap::Slot slot = map_.slot({t.direction, next_position});
   const int dst = rank_of(slot.rank, slot_of(r));
-  const std::uint64_t key = inbox_key(dst, t.direction, t.micro_batch, gradient);
+  const std::uint64_t key = InboxKey::pack(dst, t.direction, t.micro_batch, gradient);
   if (dst == r || !net_ || in_.pp_bytes <= 0) {
     deliver(key);
   } else {
-    start_flow(r, dst, in_.pp_bytes, (kTagPipeline << kTagShift) | key);
+    start_flow(r, dst, in_.pp_bytes, FlowTag::pack(FlowTag::kPipeline, key));
   }
 }
 
@@ -572,20 +618,20 @@ void Engine::deliver(std::uint64_t key) {
   }
   const int index = inbox.waiter;
   inboxes_.erase(key);
-  const int r = int(key >> 24);
+  const int r = InboxKey::rank(key);
   charge_idle(ranks_[r]);
   advance(r, index);
 }
 
 void Engine::start_flow(int src, int dst, double bytes, std::uint64_t tag) {
-  net_->start_flow(in_.network->route(src, dst), bytes, &on_flow_done, this, tag);
+  net_->start_flow(network_->route(src, dst), bytes, &on_flow_done, this, tag);
   ++result_.flows;
 }
 
 void Engine::on_flow_done(sim::Simulator&, void* self, std::uint64_t tag) {
   auto& engine = *static_cast<Engine*>(self);
-  const std::uint64_t payload = tag & kPayloadMask;
-  if ((tag >> kTagShift) == kTagExchange) {
+  const std::uint64_t payload = FlowTag::payload(tag);
+  if (FlowTag::kind(tag) == FlowTag::kExchange) {
     ExchangeRun& run = engine.exchanges_[payload];
     if (--run.flows_left == 0) engine.finish_exchange(std::uint32_t(payload));
   } else {
@@ -617,7 +663,7 @@ void Engine::start_data_parallel(int p, bool gather) {
                           : ring_reduce_scatter(int(members.size()), bytes);
     auto run = std::make_unique<CollectiveRun>(
         sim_, *net_, std::move(c),
-        [this, members](int a, int b) { return in_.network->route(members[a], members[b]); });
+        [this, members](int a, int b) { return network_->route(members[a], members[b]); });
     ++dp.running;
     run->when_finished([this, p] { data_parallel_part_done(p); });
     CollectiveRun* raw = run.get();
@@ -657,290 +703,11 @@ void Engine::data_parallel_part_done(int p) {
   }
 }
 
-// --- From a scenario to the engine's input ---
-
-// Appends a compute segment, merging it into a compute segment just before it.
-void add_compute(std::vector<Segment>& segs, double seconds) {
-  if (seconds <= 0) return;
-  const Time t = sim::from_seconds_ceil(seconds);
-  if (!segs.empty() && segs.back().kind == Segment::Kind::kCompute) {
-    segs.back().duration += t;
-  } else {
-    segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch, t, Time::zero(), -1});
-  }
-}
-
-void add_exchange(std::vector<Segment>& segs, Exchange exchange, int layer) {
-  segs.push_back({Segment::Kind::kAllToAll, exchange, Time::zero(), Time::zero(), layer});
-}
-
-// A compute segment with routed-expert work of `layer` in it, whose time scales with the GPU's
-// load; kept apart from neighbouring compute (another layer's routed work must not merge in).
-void add_routed(std::vector<Segment>& segs, double seconds, double routed_seconds, int layer) {
-  segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch,
-                  sim::from_seconds_ceil(std::max(0.0, seconds)),
-                  sim::from_seconds_ceil(std::max(0.0, routed_seconds)), layer});
-}
-
-// The passes of one model stage: whole-layer costs from the chunk cost model, each MoE layer cut
-// at its all-to-alls; the backward runs the layers in reverse.
-StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig& model,
-                         const Stage& stage, bool ep_exchanges) {
-  struct Piece {
-    ChunkCost before;  // compute before the dispatch (or the whole piece when no exchange)
-    ChunkCost after;   // compute between dispatch and combine, routed experts apart
-    ChunkCost routed;  // routed experts at a balanced load
-    bool exchange = false;
-    int layer = -1;
-  };
-  std::vector<Piece> pieces;
-  if (stage.embedding) pieces.push_back({costs.embedding(), {}, {}, false, -1});
-  auto add_layer = [&](int layer) {
-    const LayerParts parts = costs.layer_parts(layer);
-    if (parts.moe && ep_exchanges) {
-      pieces.push_back({parts.attention, parts.ffn, parts.routed, true, layer});
-    } else {
-      ChunkCost whole = parts.attention;
-      whole += parts.ffn;
-      whole += parts.routed;
-      pieces.push_back({whole, {}, {}, false, -1});
-    }
-  };
-  for (int l = stage.first_layer; l < stage.first_layer + stage.layers; ++l) add_layer(l);
-  for (int i = 0; i < stage.mtp_modules; ++i) {
-    pieces.push_back({costs.mtp_module_extras(), {}, {}, false, -1});
-    add_layer(model.layers);
-  }
-  if (stage.output_head) pieces.push_back({costs.output_head(), {}, {}, false, -1});
-
-  // A piece's communication left in it (a tensor-parallel all-reduce, over NVLink inside the
-  // group) runs in series with its compute.
-  auto forward = [](const ChunkCost& c) { return c.forward.compute_s + c.forward.comm_s; };
-  auto input = [](const ChunkCost& c) {
-    return c.backward_input.compute_s + c.backward_input.comm_s;
-  };
-  StagePasses out;
-  for (const Piece& piece : pieces) {
-    add_compute(out.forward, forward(piece.before));
-    if (piece.exchange) {
-      add_exchange(out.forward, Exchange::kForwardDispatch, piece.layer);
-      add_routed(out.forward, forward(piece.after), forward(piece.routed), piece.layer);
-      add_exchange(out.forward, Exchange::kForwardCombine, piece.layer);
-    }
-  }
-  for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
-    const Piece& piece = *it;
-    if (piece.exchange) {
-      add_exchange(out.backward, Exchange::kBackwardCombine, piece.layer);
-      add_exchange(out.backward_full, Exchange::kBackwardCombine, piece.layer);
-      add_routed(out.backward, input(piece.after), input(piece.routed), piece.layer);
-      add_routed(out.backward_full, input(piece.after) + piece.after.backward_weight_s,
-                 input(piece.routed) + piece.routed.backward_weight_s, piece.layer);
-      add_exchange(out.backward, Exchange::kBackwardDispatch, piece.layer);
-      add_exchange(out.backward_full, Exchange::kBackwardDispatch, piece.layer);
-    }
-    add_compute(out.backward, input(piece.before));
-    add_compute(out.backward_full, input(piece.before) + piece.before.backward_weight_s);
-    add_compute(out.weight, piece.before.backward_weight_s + piece.after.backward_weight_s);
-    if (piece.routed.backward_weight_s > 0) {
-      add_routed(out.weight, 0.0, piece.routed.backward_weight_s, piece.layer);
-    }
-  }
-  return out;
-}
-
-// Bytes AdamW streams per parameter of its shard (as the analytic model).
-constexpr double kOptimizerBytesPerParam = 4 + 4 + 4 + 4 + 4 + 2;
-
 }  // namespace
 
-const char* exchange_name(Exchange exchange) {
-  switch (exchange) {
-    case Exchange::kForwardDispatch:
-      return "dispatch";
-    case Exchange::kForwardCombine:
-      return "combine";
-    case Exchange::kBackwardCombine:
-      return "combine backward";
-    case Exchange::kBackwardDispatch:
-      return "dispatch backward";
-  }
-  return "?";
-}
-
-EngineResult run_step_engine(const EngineInput& input) {
-  Engine engine(input);
+EngineResult run_step_engine(const EngineInput& input, ClusterNetwork* network) {
+  Engine engine(input, network);
   return engine.run();
-}
-
-std::string event_engine_limitation(const TrainingScenario& s) {
-  if (s.plan.tp > 1 && s.model.is_moe() && s.plan.ep > 1) {
-    return "the event-driven engine does not yet combine expert parallelism (ep = " +
-           std::to_string(s.plan.ep) +
-           ") with tensor parallelism (tp = " + std::to_string(s.plan.tp) + ")";
-  }
-  return "";
-}
-
-EngineInput engine_input(const TrainingScenario& s, int batch_sequences) {
-  const auto& plan = s.plan;
-  if (const std::string why = event_engine_limitation(s); !why.empty()) {
-    throw std::invalid_argument(why);
-  }
-  const ChunkCostModel costs(s);
-  const std::vector<Stage> stages =
-      split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
-  EngineInput in;
-  in.schedule = plan.schedule;
-  in.pp = plan.pp;
-  in.replicas = s.dp();
-  in.tp = plan.tp;
-  const bool ep_exchanges = s.model.is_moe() && plan.ep > 1;
-  in.ep = ep_exchanges ? plan.ep : 1;
-  in.micro_batches = std::max(1, s.micro_batches(batch_sequences));
-  for (const Stage& stage : stages) {
-    in.stages.push_back(stage_passes(costs, s.model, stage, ep_exchanges));
-  }
-  if (overlaps_forward_and_backward(plan.schedule)) {
-    in.compute_slowdown = double(s.gpu.sms) / double(s.gpu.sms - plan.comm_sms);
-  }
-  if (ep_exchanges) {
-    const auto& node = s.cluster.node;
-    const EpCopiesPerToken copies =
-        expected_copies_per_token({s.model.routed_experts, s.model.experts_per_token, plan.ep,
-                                   node.gpus, s.max_nodes_per_token()});
-    const int group_nodes = std::max(1, plan.ep / node.gpus);
-    const int peers = std::min(plan.ep, node.gpus) - 1;
-    const double tokens = s.tokens_per_micro_batch();
-    const int h = s.model.hidden;
-    const double fp8 = plan.gemm_precision == models::Precision::kFp8
-                           ? dispatch_bytes_per_copy_fp8(h)
-                           : combine_bytes_per_copy_bf16(h);
-    const double bf16 = combine_bytes_per_copy_bf16(h);
-    const double per_copy[kExchanges] = {fp8, bf16, bf16, bf16};
-    for (int e = 0; e < kExchanges; ++e) {
-      ExchangeBytes& b = in.exchanges[e];
-      b.ib_per_remote_node =
-          group_nodes > 1 ? tokens * copies.remote_nodes / (group_nodes - 1) * per_copy[e] : 0.0;
-      b.nvlink_per_peer = peers > 0 ? tokens * copies.nvlink_copies / peers * per_copy[e] : 0.0;
-    }
-  }
-  in.pp_bytes = 2.0 * s.tokens_per_micro_batch() * s.model.hidden;
-  if (ep_exchanges) {
-    ExpertLoad load = expert_load(s);
-    in.expert_load = std::move(load.factor);
-    in.expert_load_max_over_mean = load.mean_max_over_mean;
-  }
-  const models::ComputeCostModel& compute = costs.compute();
-  for (int p = 0; p < plan.pp; ++p) {
-    const RankMemory mem = rank_memory(s, stages, p);
-    in.dense_params.push_back(mem.dense_params);
-    in.expert_params.push_back(mem.expert_params);
-    const double shard = plan.zero_stage >= 1
-                             ? mem.dense_params / s.dp() + mem.expert_params / s.expert_dp()
-                             : mem.dense_params + mem.expert_params;
-    in.optimizer.push_back(
-        sim::from_seconds_ceil(compute.memory_seconds(shard * kOptimizerBytesPerParam)));
-  }
-  return in;
-}
-
-StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) const {
-  EngineInput in = engine_input(s, batch_sequences);
-  ClusterNetwork network(s.cluster, link_efficiency(s.calibration));
-  in.network = &network;
-  in.trace_ranks = trace_ranks_;
-  EngineResult run = run_step_engine(in);
-  if (trace_) *trace_ = std::move(run.trace);
-
-  StepResult out;
-  out.step_time_s = run.step_time.seconds();
-  out.step_time_ps = run.step_time.ps();
-  out.micro_batches = in.micro_batches;
-  out.slowest_rank = run.slowest_rank / (in.replicas * in.tp);
-  out.events = (long long)run.events;
-  const RankTimes& slow = run.ranks[run.slowest_rank];
-  StepBreakdown& b = out.breakdown;
-  b.compute_s = slow.compute.seconds() / in.compute_slowdown;
-  b.comm_sm_share_s = slow.compute.seconds() - b.compute_s;
-  b.exposed_ep_comm_s = slow.wait_all_to_all.seconds();
-  b.pipeline_bubble_s = slow.wait_pipeline.seconds();
-  b.dp_comm_s = slow.dp_comm.seconds();
-  b.optimizer_s = slow.optimizer.seconds();
-  StepPhases& phases = out.phases;
-  phases.warm_up_s = slow.warm_up_end.seconds();
-  phases.steady_s = (slow.steady_end - slow.warm_up_end).seconds();
-  phases.cool_down_s = (slow.operations_done - slow.steady_end).seconds();
-  phases.trailing_weight_s = slow.trailing_weights.seconds();
-  phases.idle_s = (slow.wait_all_to_all + slow.wait_pipeline).seconds();
-  phases.data_parallel_s = (slow.finish - slow.operations_done).seconds();
-  out.network.links = run.links;
-
-  const ChunkCostModel costs(s);
-  const EpCommCost fwd = costs.ep_forward();
-  StepNetwork& n = out.network;
-  n.ep_ib_bytes_per_token_per_moe_layer = fwd.ib_bytes_per_token;
-  n.ep_nvlink_bytes_per_token_per_moe_layer = fwd.nvlink_bytes_per_token;
-  n.ep_ib_achieved_GBps = fwd.ib_GBps;
-  n.ep_nvlink_achieved_GBps = fwd.nvlink_GBps;
-  auto mean = [&](Exchange e) {
-    const auto count = run.exchanges_run[int(e)];
-    return count > 0 ? run.exchange_time[int(e)].seconds() / double(count) : 0.0;
-  };
-  n.ep_forward_comm_s_per_moe_layer =
-      mean(Exchange::kForwardDispatch) + mean(Exchange::kForwardCombine);
-  n.ep_backward_comm_s_per_moe_layer =
-      mean(Exchange::kBackwardCombine) + mean(Exchange::kBackwardDispatch);
-  n.pp_send_s_per_micro_batch = costs.pp_send_s();
-  n.expert_load_max_over_mean = in.expert_load_max_over_mean;
-  return out;
-}
-
-std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) const {
-  std::vector<std::string> a = {
-      "every rank (pipeline rank x replica) runs its schedule's operations event by event on a "
-      "compute stream; all-to-alls, pipeline sends and ZeRO-1 collectives are flows on the "
-      "topology, sharing links by max-min fairness",
-      "an MoE layer's all-to-all starts when every rank of its EP group has reached it and ends "
-      "when its last flow arrives; traffic is the expected traffic of a balanced router",
-      "link rates: NVLink at the calibration's achieved fraction, fabric links at its achieved "
-      "IB fraction of line rate",
-      "ZeRO-1 reduce-scatter, optimizer and all-gather run after every replica of a pipeline "
-      "rank has finished its operations (rings over the replicas)",
-  };
-  const auto& routing = s.plan.routing;
-  const std::string sampled = "each GPU's load per MoE layer estimated from " +
-                              std::to_string(routing.sample_tokens) +
-                              " routed tokens (node-limited top-k) and used for every micro-batch";
-  switch (routing.kind) {
-    case RoutingSpec::Kind::kZipf:
-      a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}; ", routing.exponent) +
-                  sampled);
-      break;
-    case RoutingSpec::Kind::kDrifting:
-      a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}, drifting {:g} experts "
-                              "per step, at step {}; ",
-                              routing.exponent, routing.drift, routing.step) +
-                  sampled);
-      break;
-    case RoutingSpec::Kind::kMeasured:
-      a.push_back("routing: popularity from measured counts of " +
-                  std::to_string(routing.measured.size()) + " layers; " + sampled);
-      break;
-    case RoutingSpec::Kind::kBalanced:
-      a.push_back("routing: balanced (every GPU of an EP group receives the same tokens)");
-      break;
-  }
-  if (routing.redundant_experts > 0) {
-    a.push_back(std::to_string(routing.redundant_experts) +
-                " redundant experts per EP group placed by EPLB on those loads; their weights' "
-                "memory is not counted");
-  }
-  if (overlaps_forward_and_backward(s.plan.schedule)) {
-    a.push_back("compute runs on " + std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " +
-                std::to_string(s.gpu.sms) + " SMs; the rest carry communication");
-  }
-  return a;
 }
 
 }  // namespace codesim::workloads

@@ -14,7 +14,8 @@
 // micro-batch's compute runs while the other's all-to-all is in flight.
 //
 // The engine itself takes plain per-stage segment lists (EngineInput), so that tests can give it
-// fixed costs; EventStepModel builds them from the calibrated cost models.
+// fixed costs; engine_input.hpp builds them from a scenario and event_step_model.hpp runs them
+// behind the StepTimeModel interface.
 
 #include <array>
 #include <cstdint>
@@ -22,22 +23,13 @@
 #include <vector>
 
 #include "sim/time.hpp"
+#include "workloads/moe/token_copies.hpp"
+#include "workloads/network/link_use.hpp"
 #include "workloads/plan/plan.hpp"
-#include "workloads/step/step_model.hpp"
 
 namespace codesim::workloads {
 
 class ClusterNetwork;
-
-// The four all-to-alls of an MoE layer: the forward's dispatch (FP8) and combine (BF16), and the
-// backward's two (BF16), which carry gradients the other way round.
-enum class Exchange : std::uint8_t {
-  kForwardDispatch,
-  kForwardCombine,
-  kBackwardCombine,   // gradient of the combine, sent along the dispatch's pattern
-  kBackwardDispatch,  // gradient of the dispatch, back along the combine's pattern
-};
-constexpr int kExchanges = 4;
 
 struct Segment {
   enum class Kind : std::uint8_t { kCompute, kAllToAll };
@@ -89,8 +81,6 @@ struct EngineInput {
                                       // tensor-parallel shard: one ring per shard index)
   std::vector<double> expert_params;  // by pipeline rank, replicated over replicas / ep
   std::vector<sim::Time> optimizer;   // by pipeline rank
-  // Null: free communication (every transfer takes no time).
-  ClusterNetwork* network = nullptr;
   // Ranks whose streams are recorded as trace spans (empty: none).
   std::vector<int> trace_ranks;
 };
@@ -134,29 +124,9 @@ struct EngineResult {
   std::vector<LinkUse> links;    // with a network: per tier, then per fabric plane
 };
 
-const char* exchange_name(Exchange exchange);
-
-EngineResult run_step_engine(const EngineInput& input);
-
-class EventStepModel final : public StepTimeModel {
- public:
-  // Records the streams of `trace_ranks` into `trace` (when non-null) on every step() call.
-  EventStepModel() = default;
-  EventStepModel(std::vector<int> trace_ranks, std::vector<TraceSpan>* trace)
-      : trace_ranks_(std::move(trace_ranks)), trace_(trace) {}
-  std::string name() const override { return "event-driven"; }
-  StepResult step(const TrainingScenario& scenario, int batch_sequences) const override;
-  std::vector<std::string> assumptions(const TrainingScenario& scenario) const override;
-
- private:
-  std::vector<int> trace_ranks_;
-  std::vector<TraceSpan>* trace_ = nullptr;
-};
-
-// Why the event-driven engine cannot run a scenario yet (empty when it can).
-std::string event_engine_limitation(const TrainingScenario& scenario);
-
-// The engine's input for a scenario, without a network (the caller attaches one).
-EngineInput engine_input(const TrainingScenario& scenario, int batch_sequences);
+// Runs one step. `network` carries the transfers (the engine attaches its links to a flow network
+// of its own, once: a ClusterNetwork serves one run); null: free communication (every transfer
+// takes no time). Throws std::invalid_argument for an input the engine cannot run.
+EngineResult run_step_engine(const EngineInput& input, ClusterNetwork* network = nullptr);
 
 }  // namespace codesim::workloads

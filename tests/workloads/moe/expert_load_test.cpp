@@ -7,7 +7,8 @@
 #include <numeric>
 
 #include "../scenarios.hpp"
-#include "workloads/step/engine.hpp"
+#include "workloads/step/engine_input.hpp"
+#include "workloads/step/event_step_model.hpp"
 
 namespace codesim::workloads {
 namespace {

@@ -132,7 +132,7 @@ topo::ClusterSpec toy_cluster() {
   return cluster;
 }
 
-EngineInput toy_input(Schedule schedule, int micro_batches, ClusterNetwork& network) {
+EngineInput toy_input(Schedule schedule, int micro_batches) {
   EngineInput in;
   in.schedule = schedule;
   in.pp = 2;
@@ -151,7 +151,6 @@ EngineInput toy_input(Schedule schedule, int micro_batches, ClusterNetwork& netw
   in.stages = {stage, stage};
   for (auto& e : in.exchanges) e.nvlink_per_peer = 1.6e6;
   in.pp_bytes = 10e6;
-  in.network = &network;
   return in;
 }
 
@@ -173,7 +172,7 @@ EngineInput toy_input(Schedule schedule, int micro_batches, ClusterNetwork& netw
 //           3F + 2P + 2Bf and ends the step at 3F + 2P + 3Bf = 3985.56 us.
 TEST(StepEngine, SixteenGpuToyPlanMatchesTheHandWorkedStep) {
   ClusterNetwork network(toy_cluster(), LinkEfficiency{1.0, 1.0});
-  const EngineResult run = run_step_engine(toy_input(Schedule::k1F1B, 2, network));
+  const EngineResult run = run_step_engine(toy_input(Schedule::k1F1B, 2), &network);
 
   const double x = 73.33, p = 202.8, f = 300 + 2 * x, bf = 600 + 2 * x;
   const double step_us = 3 * f + 2 * p + 3 * bf;
@@ -202,8 +201,7 @@ TEST(StepEngine, AFailedPlaneIsRoutedAroundAndCostsTime) {
                                  {sim::microseconds(100), sim::microseconds(100), Time::zero()});
     in.replicas = 8;
     in.pp_bytes = 10e6;
-    in.network = &network;
-    return run_step_engine(in);
+    return run_step_engine(in, &network);
   };
   const EngineResult healthy = run_toy({});
   const EngineResult failed = run_toy({3});
@@ -217,9 +215,9 @@ TEST(StepEngine, AFailedPlaneIsRoutedAroundAndCostsTime) {
 // the compute stream waits on all-to-alls for less time than they take.
 TEST(StepEngine, TheOverlappedPairComputesDuringTheOtherMicroBatchsAllToAll) {
   ClusterNetwork network(toy_cluster(), LinkEfficiency{1.0, 1.0});
-  EngineInput in = toy_input(Schedule::kDualPipe, 8, network);
+  EngineInput in = toy_input(Schedule::kDualPipe, 8);
   in.trace_ranks = {0};
-  const EngineResult run = run_step_engine(in);
+  const EngineResult run = run_step_engine(in, &network);
 
   std::vector<TraceSpan> compute_spans, exchange_spans;
   for (const TraceSpan& span : run.trace) {

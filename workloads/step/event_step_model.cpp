@@ -1,0 +1,109 @@
+#include "workloads/step/event_step_model.hpp"
+
+#include <fmt/format.h>
+
+#include "workloads/network/cluster_network.hpp"
+#include "workloads/pipeline/bubble.hpp"
+#include "workloads/step/chunk_costs.hpp"
+#include "workloads/step/engine_input.hpp"
+
+namespace codesim::workloads {
+
+StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) const {
+  const ChunkCostModel costs(s);
+  EngineInput in = engine_input(s, costs, batch_sequences);
+  in.trace_ranks = trace_ranks_;
+  ClusterNetwork network(s.cluster, link_efficiency(s.calibration));
+  EngineResult run = run_step_engine(in, &network);
+  if (trace_) *trace_ = std::move(run.trace);
+
+  StepResult out;
+  out.step_time_s = run.step_time.seconds();
+  out.step_time_ps = run.step_time.ps();
+  out.micro_batches = in.micro_batches;
+  out.slowest_rank = run.slowest_rank / (in.replicas * in.tp);
+  out.events = (long long)run.events;
+  const RankTimes& slow = run.ranks[run.slowest_rank];
+  StepBreakdown& b = out.breakdown;
+  b.compute_s = slow.compute.seconds() / in.compute_slowdown;
+  b.comm_sm_share_s = slow.compute.seconds() - b.compute_s;
+  b.exposed_ep_comm_s = slow.wait_all_to_all.seconds();
+  b.pipeline_bubble_s = slow.wait_pipeline.seconds();
+  b.dp_comm_s = slow.dp_comm.seconds();
+  b.optimizer_s = slow.optimizer.seconds();
+  StepPhases& phases = out.phases;
+  phases.warm_up_s = slow.warm_up_end.seconds();
+  phases.steady_s = (slow.steady_end - slow.warm_up_end).seconds();
+  phases.cool_down_s = (slow.operations_done - slow.steady_end).seconds();
+  phases.trailing_weight_s = slow.trailing_weights.seconds();
+  phases.idle_s = (slow.wait_all_to_all + slow.wait_pipeline).seconds();
+  phases.data_parallel_s = (slow.finish - slow.operations_done).seconds();
+  out.network.links = run.links;
+
+  const EpCommCost fwd = costs.ep_forward();
+  StepNetwork& n = out.network;
+  n.ep_ib_bytes_per_token_per_moe_layer = fwd.ib_bytes_per_token;
+  n.ep_nvlink_bytes_per_token_per_moe_layer = fwd.nvlink_bytes_per_token;
+  n.ep_ib_achieved_GBps = fwd.ib_GBps;
+  n.ep_nvlink_achieved_GBps = fwd.nvlink_GBps;
+  auto mean = [&](Exchange e) {
+    const auto count = run.exchanges_run[int(e)];
+    return count > 0 ? run.exchange_time[int(e)].seconds() / double(count) : 0.0;
+  };
+  n.ep_forward_comm_s_per_moe_layer =
+      mean(Exchange::kForwardDispatch) + mean(Exchange::kForwardCombine);
+  n.ep_backward_comm_s_per_moe_layer =
+      mean(Exchange::kBackwardCombine) + mean(Exchange::kBackwardDispatch);
+  n.pp_send_s_per_micro_batch = costs.pp_send_s();
+  n.expert_load_max_over_mean = in.expert_load_max_over_mean;
+  return out;
+}
+
+std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) const {
+  std::vector<std::string> a = {
+      "every rank (pipeline rank x replica) runs its schedule's operations event by event on a "
+      "compute stream; all-to-alls, pipeline sends and ZeRO-1 collectives are flows on the "
+      "topology, sharing links by max-min fairness",
+      "an MoE layer's all-to-all starts when every rank of its EP group has reached it and ends "
+      "when its last flow arrives; traffic is the expected traffic of a balanced router",
+      "link rates: NVLink at the calibration's achieved fraction, fabric links at its achieved "
+      "IB fraction of line rate",
+      "ZeRO-1 reduce-scatter, optimizer and all-gather run after every replica of a pipeline "
+      "rank has finished its operations (rings over the replicas)",
+  };
+  const auto& routing = s.plan.routing;
+  const std::string sampled = "each GPU's load per MoE layer estimated from " +
+                              std::to_string(routing.sample_tokens) +
+                              " routed tokens (node-limited top-k) and used for every micro-batch";
+  switch (routing.kind) {
+    case RoutingSpec::Kind::kZipf:
+      a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}; ", routing.exponent) +
+                  sampled);
+      break;
+    case RoutingSpec::Kind::kDrifting:
+      a.push_back(fmt::format("routing: Zipf popularity, exponent {:g}, drifting {:g} experts "
+                              "per step, at step {}; ",
+                              routing.exponent, routing.drift, routing.step) +
+                  sampled);
+      break;
+    case RoutingSpec::Kind::kMeasured:
+      a.push_back("routing: popularity from measured counts of " +
+                  std::to_string(routing.measured.size()) + " layers; " + sampled);
+      break;
+    case RoutingSpec::Kind::kBalanced:
+      a.push_back("routing: balanced (every GPU of an EP group receives the same tokens)");
+      break;
+  }
+  if (routing.redundant_experts > 0) {
+    a.push_back(std::to_string(routing.redundant_experts) +
+                " redundant experts per EP group placed by EPLB on those loads; their weights' "
+                "memory is not counted");
+  }
+  if (overlaps_forward_and_backward(s.plan.schedule)) {
+    a.push_back("compute runs on " + std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " +
+                std::to_string(s.gpu.sms) + " SMs; the rest carry communication");
+  }
+  return a;
+}
+
+}  // namespace codesim::workloads
