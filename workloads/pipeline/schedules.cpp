@@ -199,4 +199,21 @@ std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, i
   throw std::invalid_argument("schedule_rank_ops: unknown schedule");
 }
 
+int overlapped_pairs(Schedule schedule, int pp, int rank, int micro_batches) {
+  int step4 = 0, step5 = 0;
+  bool first_apart = false;
+  if (schedule == Schedule::kDualPipe) {
+    const int r = std::min(rank, pp - 1 - rank);
+    step4 = micro_batches / 2 - pp + r + 1;
+    step5 = pp / 2 - r - 1;
+    first_apart = r == pp / 2 - 1;
+  } else if (schedule == Schedule::kDualPipeV) {
+    step4 = micro_batches - 2 * pp + rank + 1;
+    step5 = pp - rank - 1;
+    first_apart = rank == pp - 1;
+  }
+  if (step4 <= 0) return 0;
+  return 2 * step4 - int(first_apart) + step5;
+}
+
 }  // namespace codesim::workloads

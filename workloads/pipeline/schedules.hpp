@@ -88,4 +88,11 @@ std::vector<PipelineOp> zero_bubble_1p_rank_ops(int pp, int rank, int micro_batc
 // dualpipev_rank_ops's pp_ranks. Throws std::invalid_argument where the schedule cannot run.
 std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, int micro_batches);
 
+// How many overlapped F&B pairs a rank runs, in closed form from the generators' steps (0 for
+// schedules without pairs). DualPipe: 2 (m/2 - pp + r + 1) in step 4, less the middle ranks'
+// unoverlapped first pair, plus pp/2 - r - 1 in step 5, r = min(rank, pp - 1 - rank).
+// DualPipeV: 2 (m - 2 pp + rank + 1), less the last rank's first pair, plus pp - rank - 1.
+// Never negative: a plan with too few micro-batches for the schedule has none.
+int overlapped_pairs(Schedule schedule, int pp, int rank, int micro_batches);
+
 }  // namespace codesim::workloads

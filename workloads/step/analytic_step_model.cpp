@@ -6,6 +6,7 @@
 #include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/schedules.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
@@ -15,7 +16,7 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   const std::vector<Stage> stages =
       split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
   const int n = std::max(1, s.micro_batches(batch_sequences));
-  const double sm_slowdown = double(s.gpu.sms) / double(s.gpu.sms - plan.comm_sms);
+  const double sm_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
   const bool overlapped = overlaps_forward_and_backward(plan.schedule);
 
   StepResult result;
@@ -25,6 +26,10 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     const std::vector<int> held = PipelineMap(plan.schedule, plan.pp).stages_of(rank);
     StepBreakdown b;
     ChunkTimes mean;  // chunk times averaged over the stages this rank holds
+    // The share of this rank's forwards and backwards that run in overlapped pairs, the only
+    // compute that the SMs held by communication slow down.
+    const double in_pairs =
+        std::min(1.0, double(overlapped_pairs(plan.schedule, plan.pp, rank, n)) / n);
     for (int index : held) {
       const ChunkCost c = costs.stage(stages[index]);
       const double f = c.forward.compute_s;
@@ -36,14 +41,15 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
       ChunkTimes t;
       t.w = w;
       if (overlapped) {
-        // One micro-batch's compute on (sms - comm_sms) SMs overlaps the other's all-to-all.
+        // In a pair, one micro-batch's compute on (sms - comm_sms) SMs overlaps the other's
+        // all-to-all.
         const double compute = (f + bwd) * sm_slowdown;
         const double comm = fc + bc;
         t.fb = std::max(compute, comm);
         t.f = f + fc;
         t.b = bwd + bc;
         b.compute_s += share * (f + bwd);
-        b.comm_sm_share_s += share * (compute - (f + bwd));
+        b.comm_sm_share_s += in_pairs * share * (compute - (f + bwd));
         b.exposed_ep_comm_s += share * std::max(0.0, comm - compute);
       } else {
         t.f = f + fc;
@@ -131,7 +137,7 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
     a.push_back("In the overlapped F&B pair, compute gets (SMs - comm_sms)/SMs = " +
                 std::to_string(s.gpu.sms - plan.comm_sms) + "/" + std::to_string(s.gpu.sms) +
                 " of the GPU and hides the pair's all-to-all; warm-up and cool-down chunks do not "
-                "overlap.");
+                "overlap, and run on every SM.");
   }
   if (!s.cluster.fabric.failures.empty() || plan.routing.kind != RoutingSpec::Kind::kBalanced ||
       plan.routing.redundant_experts > 0) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/llm_math.hpp"
+#include "workloads/pipeline/bubble.hpp"
 #include "workloads/moe/expected_traffic.hpp"
 
 namespace codesim::workloads {
@@ -18,6 +19,11 @@ ChunkCost& ChunkCost::operator+=(const ChunkCost& o) {
   backward_input.comm_s += o.backward_input.comm_s;
   backward_weight_s += o.backward_weight_s;
   return *this;
+}
+
+double overlapped_pair_slowdown(const models::GpuSpec& gpu, int comm_sms, Schedule schedule) {
+  if (!overlaps_forward_and_backward(schedule) || comm_sms <= 0) return 1.0;
+  return double(gpu.sms) / double(gpu.sms - comm_sms);
 }
 
 namespace {

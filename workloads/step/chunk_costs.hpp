@@ -47,6 +47,12 @@ struct LayerParts {
   bool moe = false;  // the FFN half sits between a dispatch and a combine
 };
 
+// The comm-SM rule, stated once for both step models: while DualPipe's overlapped pair runs,
+// communication kernels hold `comm_sms` of the GPU's SMs and compute runs on the rest, so it takes
+// sms / (sms - comm_sms) as long. Elsewhere (a lone forward or backward, the trailing weight
+// gradients) compute has every SM. 1 for schedules that overlap nothing.
+double overlapped_pair_slowdown(const models::GpuSpec& gpu, int comm_sms, Schedule schedule);
+
 class ChunkCostModel {
  public:
   explicit ChunkCostModel(const TrainingScenario& scenario);

@@ -183,7 +183,6 @@ class Engine {
   PipelineMap map_;
   sim::Simulator sim_;
   std::unique_ptr<sim::FlowNetwork> net_;
-  std::vector<StagePasses> scaled_;           // the input's stages, durations times the slowdown
   std::vector<std::vector<PipelineOp>> ops_;  // by pipeline rank (reserved: never reallocates)
   std::vector<Rank> ranks_;
   std::vector<ExchangeRun> exchanges_;
@@ -217,15 +216,6 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
     network_->attach(*net_);
     if (network_->gpus() < in_.pp * width_) {
       throw std::invalid_argument("engine: the network has fewer GPUs than the plan's ranks");
-    }
-  }
-  scaled_ = in_.stages;
-  for (auto& stage : scaled_) {
-    for (auto* list : {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
-      for (auto& seg : *list) {
-        seg.duration = sim::scaled_ceil(seg.duration, in_.compute_slowdown);
-        seg.routed = sim::scaled_ceil(seg.routed, in_.compute_slowdown);
-      }
     }
   }
   ranks_.resize(std::size_t(in_.pp) * width_);
@@ -270,7 +260,7 @@ void Engine::record(int r, const Thread& t, TraceSpan::Stream stream, Time start
 }
 
 const std::vector<Segment>& Engine::segments(const Thread& t) const {
-  const StagePasses& stage = scaled_[t.position];
+  const StagePasses& stage = in_.stages[t.position];
   switch (t.pass) {
     case Pass::kForward:
       return stage.forward;
@@ -447,6 +437,11 @@ void Engine::try_compute(int r) {
     duration += factor == 1.0 ? segment.routed : sim::scaled_ceil(segment.routed, factor);
   }
   rank.times.compute += duration;
+  if (rank.pair && in_.overlapped_pair_slowdown != 1.0) {
+    const Time slowed = sim::scaled_ceil(duration, in_.overlapped_pair_slowdown);
+    rank.times.comm_sm_share += slowed - duration;
+    duration = slowed;
+  }
   sim_.schedule_in<&Engine::on_compute_done>(duration, *this, std::uint64_t(r) * 2 + index);
 }
 

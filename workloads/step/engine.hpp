@@ -66,8 +66,9 @@ struct EngineInput {
   int ep = 1;                       // replicas per EP group (consecutive; tp must be 1 when ep > 1)
   int micro_batches = 1;            // per replica
   std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
-  // Compute runs on (sms - comm_sms) of the SMs: durations are multiplied by this.
-  double compute_slowdown = 1;
+  // While a rank runs an overlapped pair (DualPipe's F&B), its compute segments take this times
+  // their duration: communication kernels hold some SMs (chunk_costs.hpp's comm-SM rule).
+  double overlapped_pair_slowdown = 1;
   std::array<ExchangeBytes, kExchanges> exchanges{};  // at a balanced load
   // [layer][GPU of the EP group]: its routed tokens over the group's mean (expert_load.hpp);
   // empty: balanced. A GPU's routed-expert compute scales with its factor, and the tokens sent
@@ -101,7 +102,8 @@ struct TraceSpan {
 
 struct RankTimes {
   sim::Time finish;            // last byte of its step
-  sim::Time compute;           // busy time of the compute stream
+  sim::Time compute;           // busy time of the compute stream, at the full SMs' speed
+  sim::Time comm_sm_share;     // the rest of its busy time: compute slowed in overlapped pairs
   sim::Time wait_all_to_all;   // compute stream idle while a thread waits on an all-to-all
   sim::Time wait_pipeline;     // compute stream idle otherwise before its last operation ends
   sim::Time operations_done;   // when its last operation ended

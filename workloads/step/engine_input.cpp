@@ -136,9 +136,7 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   for (const Stage& stage : stages) {
     in.stages.push_back(stage_passes(costs, s.model, stage, ep_exchanges));
   }
-  if (overlaps_forward_and_backward(plan.schedule)) {
-    in.compute_slowdown = double(s.gpu.sms) / double(s.gpu.sms - plan.comm_sms);
-  }
+  in.overlapped_pair_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
   if (ep_exchanges) {
     const auto& node = s.cluster.node;
     const EpCopiesPerToken copies =

@@ -25,8 +25,8 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   out.events = (long long)run.events;
   const RankTimes& slow = run.ranks[run.slowest_rank];
   StepBreakdown& b = out.breakdown;
-  b.compute_s = slow.compute.seconds() / in.compute_slowdown;
-  b.comm_sm_share_s = slow.compute.seconds() - b.compute_s;
+  b.compute_s = slow.compute.seconds();
+  b.comm_sm_share_s = slow.comm_sm_share.seconds();
   b.exposed_ep_comm_s = slow.wait_all_to_all.seconds();
   b.pipeline_bubble_s = slow.wait_pipeline.seconds();
   b.dp_comm_s = slow.dp_comm.seconds();
@@ -100,8 +100,10 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
                 "memory is not counted");
   }
   if (overlaps_forward_and_backward(s.plan.schedule)) {
-    a.push_back("compute runs on " + std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " +
-                std::to_string(s.gpu.sms) + " SMs; the rest carry communication");
+    a.push_back("in an overlapped F&B pair compute runs on " +
+                std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " + std::to_string(s.gpu.sms) +
+                " SMs, the rest carrying communication; elsewhere (warm-up forwards, lone "
+                "backwards, trailing weight gradients) it has every SM");
   }
   return a;
 }

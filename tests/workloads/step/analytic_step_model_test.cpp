@@ -4,6 +4,7 @@
 
 #include "../scenarios.hpp"
 #include "workloads/step/chunk_costs.hpp"
+#include "workloads/pipeline/schedules.hpp"
 #include "workloads/pipeline/stages.hpp"
 #include "workloads/training/scenario_check.hpp"
 
@@ -43,16 +44,25 @@ TEST(AnalyticStepModel, OneF1BIsWorkPlusTheTableBubble) {
               1e-9 * slowest);
 }
 
-TEST(AnalyticStepModel, ReservedCommunicationSmsSlowComputeByTheirShare) {
+// The SMs reserved for communication slow the compute of the overlapped pairs only. With links
+// so fast that the all-to-all hides entirely, the share is compute x (pairs' share of the
+// rank's forwards and backwards) x comm_sms / (132 - comm_sms).
+TEST(AnalyticStepModel, ReservedCommunicationSmsSlowThePairsComputeByTheirShare) {
   auto s = deepseek_v3_on_2048_h800();
+  s.cluster.node.nic_Gbps = 40000;
+  s.cluster.node.nvlink_unidirectional_GBps = 20000;
   const AnalyticStepModel model;
-  const StepResult r20 = model.step(s, s.plan.global_batch_sequences);
-  s.plan.comm_sms = 32;
-  const StepResult r32 = model.step(s, s.plan.global_batch_sequences);
-  EXPECT_GT(r32.breakdown.comm_sm_share_s, r20.breakdown.comm_sm_share_s);
-  // Compute-bound pairs: the share is compute * comm_sms / (132 - comm_sms).
-  if (r20.breakdown.exposed_ep_comm_s == 0) {
-    EXPECT_NEAR(r20.breakdown.comm_sm_share_s / r20.breakdown.compute_s, 20.0 / 112.0, 1e-9);
+  for (int comm_sms : {20, 32}) {
+    s.plan.comm_sms = comm_sms;
+    const StepResult r = model.step(s, s.plan.global_batch_sequences);
+    ASSERT_EQ(r.breakdown.exposed_ep_comm_s, 0.0) << comm_sms;
+    int pairs = 0;
+    for (const PipelineOp& op : schedule_rank_ops(Schedule::kDualPipe, 16, r.slowest_rank, 120)) {
+      pairs += op.kind == PipelineOp::Kind::kForwardBackward;
+    }
+    EXPECT_NEAR(r.breakdown.comm_sm_share_s / r.breakdown.compute_s,
+                pairs / 120.0 * comm_sms / (132.0 - comm_sms), 1e-9)
+        << comm_sms;
   }
 }
 
