@@ -137,7 +137,7 @@ int run_calibrate(const std::vector<std::string>& args) {
   fs::remove(scratch);
   write_file_atomically(out_path, text);
   std::cout << "wrote " << out_path << ": calibration '" << calibration.name << "' measured on "
-            << calibration.measured_on << " (" << calibration.provenance << "); "
+            << calibration.measured_on.name << " (" << calibration.provenance << "); "
             << calibration.dense_fp8_gemm.size() << " dense and "
             << calibration.grouped_fp8_gemm.size()
             << " grouped FP8 GEMM shapes. Use it with 'calibration: " << out_path

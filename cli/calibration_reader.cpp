@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/command_line.hpp"
+#include "cli/registry.hpp"
 #include "models/gpu.hpp"
 
 namespace codesim::cli {
@@ -83,7 +84,8 @@ models::Calibration read_calibration_file(const std::string& path) {
 
   models::Calibration c = models::h800_published_calibration();
   c.name = r.has("name") ? text_of(r, "name") : std::filesystem::path(path).stem().string();
-  c.measured_on = r.choice("measured_on", models::gpu_preset_names(), std::nullopt);
+  c.measured_on =
+      *gpu_registry().find(r.choice("measured_on", gpu_registry().names(), std::nullopt));
   c.source = "measured calibration " + path +
              " (published H800 figures for what it does not measure: NVLink, IB, all-to-all, "
              "latency)";

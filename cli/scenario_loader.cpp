@@ -10,6 +10,7 @@
 #include "cli/calibration_reader.hpp"
 #include "cli/command_line.hpp"
 #include "cli/failure_reader.hpp"
+#include "cli/registry.hpp"
 #include "cli/yaml_reader.hpp"
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/training/scenario_check.hpp"
@@ -72,6 +73,76 @@ std::map<std::string, std::string> apply_overrides(YAML::Node& root,
   return origins;
 }
 
+// --- problems ------------------------------------------------------------------------------
+
+// Where a scenario file says what a problem is about.
+std::string key_of(const workloads::ScenarioProblem& problem) {
+  using F = workloads::ScenarioField;
+  switch (problem.field) {
+    case F::kNodeNics:
+      return "cluster.node.nics";
+    case F::kTopologyKind:
+      return "cluster.topology.kind";
+    case F::kTopology:
+      switch (problem.topology_param) {
+        case topo::TopologyParam::kNodes:
+          return "cluster.nodes";
+        case topo::TopologyParam::kNicsPerNode:
+          return "cluster.node.nics";
+        case topo::TopologyParam::kLink:
+          return "cluster.node.nic";
+        case topo::TopologyParam::kSwitchRadix:
+          return "cluster.topology.switch_radix";
+        case topo::TopologyParam::kOversubscription:
+          return "cluster.topology.oversubscription";
+        case topo::TopologyParam::kPlanes:
+          return "cluster.topology.planes";
+        default:
+          return "cluster.topology";  // a parameter training scenarios do not set
+      }
+    case F::kRedundantExperts:
+      return "plan.routing.redundant_experts";
+    case F::kPipelineParallel:
+      return "plan.pp";
+    case F::kTensorParallel:
+      return "plan.tp";
+    case F::kExpertParallel:
+      return "plan.ep";
+    case F::kMaxNodesPerToken:
+      return "plan.max_nodes_per_token";
+    case F::kStageLayers:
+      return "plan.stage_layers";
+    case F::kGlobalBatch:
+      return "plan.global_batch";
+    case F::kCommSms:
+      return "plan.comm_sms";
+    case F::kPrecision:
+      return "plan.precision";
+    case F::kRampTokens:
+      return "plan.batch_ramp.over_tokens";
+    case F::kPlan:
+      return "plan";
+  }
+  return "plan";
+}
+
+// The problem as the user reads it: names filled in from the registry.
+void fail_on(const YamlContext& ctx, const YAML::Node& root, const TrainingScenario& s,
+             const workloads::ScenarioProblem& problem) {
+  std::string message = problem.message;
+  std::string valid = problem.valid;
+  if (problem.field == workloads::ScenarioField::kTopologyKind) {
+    message = "a training cluster cannot be built on '" +
+              topology_registry().name_of(s.cluster.fabric.kind) + "' yet (" + message + ")";
+    std::vector<std::string> trainable;
+    for (const auto& name : topology_registry().names()) {
+      if (workloads::trainable_fabric(*topology_registry().find(name))) trainable.push_back(name);
+    }
+    valid = join(trainable);
+  }
+  ctx.fail(key_of(problem), root, message, valid);
+}
+
 // --- sections ------------------------------------------------------------------------------
 
 std::vector<std::string> with(std::vector<std::string> names, const std::string& extra) {
@@ -80,25 +151,21 @@ std::vector<std::string> with(std::vector<std::string> names, const std::string&
 }
 
 models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
-  const auto presets = models::gpu_preset_names();
+  const auto presets = gpu_registry().names();
   if (node.IsScalar()) {
     const std::string name = node.Scalar();
-    try {
-      return models::gpu_preset(name);
-    } catch (const std::out_of_range&) {
-      const std::string guess = did_you_mean(name, presets);
-      ctx.fail(
-          "cluster.gpu", node,
-          "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-          join(presets));
-    }
+    if (const models::GpuSpec* gpu = gpu_registry().find(name)) return *gpu;
+    const std::string guess = did_you_mean(name, presets);
+    ctx.fail("cluster.gpu", node,
+             "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+             join(presets));
   }
   MapReader r(
       ctx, node, "cluster.gpu",
       {"preset", "name", "sms", "bf16_dense", "fp8_dense", "hbm", "hbm_bandwidth", "nvlink"});
   models::GpuSpec gpu;
   if (r.has("preset")) {
-    gpu = models::gpu_preset(r.choice("preset", presets, std::nullopt));
+    gpu = *gpu_registry().find(r.choice("preset", presets, std::nullopt));
   } else {
     gpu.source = "scenario";
   }
@@ -120,7 +187,7 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
 
 void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
   MapReader r(ctx, node, "cluster", {"gpu", "nodes", "node", "topology"});
-  if (!r.has("gpu")) r.fail("gpu", "missing required key 'gpu'", join(models::gpu_preset_names()));
+  if (!r.has("gpu")) r.fail("gpu", "missing required key 'gpu'", join(gpu_registry().names()));
   s.gpu = read_gpu(ctx, r.node("gpu"));
   s.cluster.nodes = int(r.integer("nodes", std::nullopt));
   s.cluster.node.nvlink_unidirectional_GBps = s.gpu.nvlink_unidirectional_GBps;
@@ -136,7 +203,7 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
     MapReader t(ctx, r.node("topology"), "cluster.topology",
                 {"kind", "planes", "switch_radix", "oversubscription", "failures"});
     s.cluster.fabric.kind =
-        *topo::topology_kind_from_name(t.choice("kind", topo::topology_kind_names(), "mpft"));
+        *topology_registry().find(t.choice("kind", topology_registry().names(), "mpft"));
     s.cluster.fabric.planes = int(t.integer("planes", s.cluster.node.nics));
     s.cluster.fabric.switch_radix = int(t.integer("switch_radix", 64, 2));
     s.cluster.fabric.oversubscription = t.number("oversubscription", 1.0);
@@ -149,20 +216,17 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
 }
 
 models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
-  auto presets = models::model_preset_names();
+  auto presets = model_registry().names();
   const std::vector<std::string> choices = with(presets, "gpt");
   if (node.IsScalar()) {
     const std::string name = node.Scalar();
     if (name != "gpt") {
-      try {
-        return models::model_preset(name);
-      } catch (const std::out_of_range&) {
-        const std::string guess = did_you_mean(name, choices);
-        ctx.fail("model", node,
-                 "unknown model '" + name + "'" +
-                     (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-                 join(presets) + ", or a map {preset: gpt, layers, hidden, heads, ffn_dim, vocab}");
-      }
+      if (const models::ModelConfig* model = model_registry().find(name)) return *model;
+      const std::string guess = did_you_mean(name, choices);
+      ctx.fail("model", node,
+               "unknown model '" + name + "'" +
+                   (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+               join(presets) + ", or a map {preset: gpt, layers, hidden, heads, ffn_dim, vocab}");
     }
   }
   const std::vector<std::string> keys = {"preset",
@@ -196,7 +260,7 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
   MapReader r(ctx, node, "model", keys);
   const std::string preset = r.choice("preset", choices, "gpt");
   const bool gpt = preset == "gpt";
-  models::ModelConfig m = gpt ? models::ModelConfig{} : models::model_preset(preset);
+  models::ModelConfig m = gpt ? models::ModelConfig{} : *model_registry().find(preset);
   if (gpt) m.name = "gpt";
   auto dim = [&](const char* key, int current, long long min = 1) {
     return int(r.integer(
@@ -296,7 +360,7 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   p.zero_stage = int(r.integer("zero", 1, 0));
   if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");
   p.schedule =
-      workloads::schedule_from_name(r.choice("schedule", workloads::schedule_names(), "1f1b"));
+      *schedule_registry().find(r.choice("schedule", schedule_registry().names(), "1f1b"));
   p.sequence_length = int(r.integer("sequence_length", std::nullopt));
   p.global_batch_sequences = int(r.integer("global_batch", std::nullopt));
   p.micro_batch_sequences = int(r.integer("micro_batch", 1));
@@ -312,8 +376,8 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   p.tokens_total = r.number("tokens", std::nullopt);
   p.comm_sms = int(r.integer("comm_sms", 0, 0));
   p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
-  const std::string precision = r.choice("precision", {"fp8", "bf16"}, "bf16");
-  p.gemm_precision = precision == "fp8" ? models::Precision::kFp8 : models::Precision::kBf16;
+  p.gemm_precision =
+      *precision_registry().find(r.choice("precision", precision_registry().names(), "bf16"));
   for (const auto& item : r.choice_list("recompute", {"rmsnorm", "mla_up_projection"})) {
     if (item == "rmsnorm") p.recompute.rmsnorm = true;
     if (item == "mla_up_projection") p.recompute.mla_up_projection = true;
@@ -325,12 +389,8 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
                        "sample_tokens"});
     auto& spec = p.routing;
     using Kind = workloads::RoutingSpec::Kind;
-    const std::string model =
-        routing.choice("model", {"balanced", "zipf", "drifting", "measured"}, "balanced");
-    spec.kind = model == "zipf"       ? Kind::kZipf
-                : model == "drifting" ? Kind::kDrifting
-                : model == "measured" ? Kind::kMeasured
-                                      : Kind::kBalanced;
+    spec.kind = *routing_registry().find(
+        routing.choice("model", routing_registry().names(), "balanced"));
     spec.exponent = routing.number("exponent", 1.0, 0, false);
     spec.seed = std::uint64_t(routing.integer("seed", 1, 0));
     spec.drift = routing.number("drift", 1.0, 0, false);
@@ -364,7 +424,7 @@ TrainingScenario load_training_scenario(const std::string& path,
                            : std::filesystem::path(path).stem().string();
   if (!top.has("cluster")) top.fail("cluster", "missing required section 'cluster'");
   if (!top.has("model"))
-    top.fail("model", "missing required section 'model'", join(models::model_preset_names()));
+    top.fail("model", "missing required section 'model'", join(model_registry().names()));
   if (!top.has("plan")) top.fail("plan", "missing required section 'plan'");
   read_cluster(ctx, top.node("cluster"), s);
   s.model = read_model(ctx, top.node("model"));
@@ -377,9 +437,7 @@ TrainingScenario load_training_scenario(const std::string& path,
                       ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
                       : models::h800_published_calibration();
 
-  for (const auto& problem : workloads::check_scenario(s)) {
-    ctx.fail(problem.key, root, problem.message, problem.valid);
-  }
+  for (const auto& problem : workloads::check_scenario(s)) fail_on(ctx, root, s, problem);
   if (!s.cluster.fabric.failures.empty()) {
     // Names are checked on the graph the event-driven engine builds: fabric and node insides.
     const std::string path = "cluster.topology.failures";

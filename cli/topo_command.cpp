@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 
 #include "cli/failure_reader.hpp"
+#include "cli/registry.hpp"
 #include "cli/yaml_reader.hpp"
 
 namespace codesim::cli {
@@ -20,10 +22,12 @@ namespace {
 namespace po = boost::program_options;
 using topo::TopologyKind;
 
-// Keys of a topology map, and the kinds each applies to (empty: all kinds).
+// Keys of a topology map, the parameter each sets (if any) and the kinds it applies to (empty:
+// all kinds).
 struct TopologyKey {
   const char* name;
   std::vector<TopologyKind> kinds;
+  std::optional<topo::TopologyParam> param = std::nullopt;
 };
 
 const std::vector<TopologyKey>& topology_keys() {
@@ -32,24 +36,26 @@ const std::vector<TopologyKey>& topology_keys() {
                                     K::kFatTree3};
   const std::vector<K> two_layer = {K::kFatTree2, K::kMultiPlaneFatTree, K::kMultiRailFatTree,
                                     K::kFireFlyer2};
+  using P = topo::TopologyParam;
   static const std::vector<TopologyKey> kKeys = {
       {"kind", {}},
-      {"nodes", fat_trees},
+      {"nodes", fat_trees, P::kNodes},
       {"nics_per_node",
-       {K::kFatTree2, K::kMultiPlaneFatTree, K::kMultiRailFatTree, K::kFatTree3, K::kFireFlyer2}},
-      {"switch_radix", {}},
-      {"link", {}},
-      {"link_latency", {}},
-      {"oversubscription", two_layer},
-      {"planes", {K::kMultiPlaneFatTree}},
-      {"q", {K::kSlimFly}},
-      {"endpoints_per_switch", {K::kSlimFly, K::kDragonfly}},
-      {"switches_per_group", {K::kDragonfly}},
-      {"global_links_per_switch", {K::kDragonfly}},
-      {"groups", {K::kDragonfly}},
-      {"zones", {K::kFireFlyer2}},
-      {"nodes_per_zone", {K::kFireFlyer2}},
-      {"inter_zone_links", {K::kFireFlyer2}},
+       {K::kFatTree2, K::kMultiPlaneFatTree, K::kMultiRailFatTree, K::kFatTree3, K::kFireFlyer2},
+       P::kNicsPerNode},
+      {"switch_radix", {}, P::kSwitchRadix},
+      {"link", {}, P::kLink},
+      {"link_latency", {}, P::kLinkLatency},
+      {"oversubscription", two_layer, P::kOversubscription},
+      {"planes", {K::kMultiPlaneFatTree}, P::kPlanes},
+      {"q", {K::kSlimFly}, P::kQ},
+      {"endpoints_per_switch", {K::kSlimFly, K::kDragonfly}, P::kEndpointsPerSwitch},
+      {"switches_per_group", {K::kDragonfly}, P::kSwitchesPerGroup},
+      {"global_links_per_switch", {K::kDragonfly}, P::kGlobalLinksPerSwitch},
+      {"groups", {K::kDragonfly}, P::kGroups},
+      {"zones", {K::kFireFlyer2}, P::kZones},
+      {"nodes_per_zone", {K::kFireFlyer2}, P::kNodesPerZone},
+      {"inter_zone_links", {K::kFireFlyer2}, P::kInterZoneLinks},
       {"failures", {}},
   };
   return kKeys;
@@ -63,6 +69,14 @@ std::vector<std::string> key_names(const std::vector<std::string>& excluded = {}
     }
   }
   return names;
+}
+
+// How a topology file spells a parameter.
+const char* key_of(topo::TopologyParam param) {
+  for (const auto& key : topology_keys()) {
+    if (key.param == param) return key.name;
+  }
+  throw std::logic_error("topology: a parameter without a key");
 }
 
 bool applies(const TopologyKey& key, TopologyKind kind) {
@@ -113,9 +127,9 @@ topo::Prices read_prices(const YamlContext& ctx, const MapReader& top) {
 
 // Reads the topology map `r` into `p`; `nodes` and the NIC count may already hold a scenario's.
 void read_topology(const MapReader& r, topo::TopologyParams& p, bool scenario) {
-  const auto kind_name = r.choice("kind", topo::topology_kind_names(),
+  const auto kind_name = r.choice("kind", topology_registry().names(),
                                   scenario ? std::optional<std::string>("mpft") : std::nullopt);
-  p.kind = *topo::topology_kind_from_name(kind_name);
+  p.kind = *topology_registry().find(kind_name);
   for (const auto& key : topology_keys()) {
     if (r.has(key.name) && !applies(key, p.kind)) {
       std::vector<std::string> valid;
@@ -173,7 +187,7 @@ nlohmann::ordered_json topology_json(const TopologyRequest& request, const topo:
                                      const topo::Structure& s, const topo::Cost& cost) {
   nlohmann::ordered_json j;
   j["name"] = request.name;
-  j["kind"] = t.kind;
+  j["kind"] = topology_registry().name_of(t.kind);
   j["endpoints"] = s.endpoints;
   j["switches"] = s.switches;
   j["links"] = s.links;
@@ -199,7 +213,8 @@ nlohmann::ordered_json topology_json(const TopologyRequest& request, const topo:
 std::string topology_summary(const TopologyRequest& request, const topo::Topology& t,
                              const topo::Structure& s, const topo::Cost& cost) {
   const double per_endpoint = s.endpoints > 0 ? cost.fabric_usd() / s.endpoints : 0.0;
-  std::string out = fmt::format("topology {} ({})\n", request.name, t.kind);
+  std::string out = fmt::format("topology {} ({})\n", request.name,
+                                topology_registry().name_of(t.kind));
   out += fmt::format("  endpoints           {}\n", s.endpoints);
   out += fmt::format("  switches            {} ({}-port, busiest uses {})\n", s.switches,
                      t.switch_radix, s.max_switch_degree);
@@ -264,9 +279,14 @@ TopologyRequest load_topology_request(const std::string& path) {
                                    : std::filesystem::path(path).stem().string();
     request.prices = read_prices(ctx, top);
     for (const auto& problem : topo::check_params(p)) {
-      if (problem.key == "nodes") cluster.fail("nodes", problem.message, problem.valid);
-      if (problem.key == "nics_per_node") cluster.fail("node", problem.message, problem.valid);
-      t.fail(problem.key, problem.message, problem.valid);
+      // A scenario gives the node count and the NICs in its cluster, not its topology.
+      if (problem.param == topo::TopologyParam::kNodes) {
+        cluster.fail("nodes", problem.message, problem.valid);
+      }
+      if (problem.param == topo::TopologyParam::kNicsPerNode) {
+        cluster.fail("node", problem.message, problem.valid);
+      }
+      t.fail(key_of(problem.param), problem.message, problem.valid);
     }
     read_request_failures(ctx, t, request);
     return request;
@@ -282,7 +302,7 @@ TopologyRequest load_topology_request(const std::string& path) {
                                  : std::filesystem::path(path).stem().string();
   request.prices = read_prices(ctx, top);
   for (const auto& problem : topo::check_params(p)) {
-    t.fail(problem.key, problem.message, problem.valid);
+    t.fail(key_of(problem.param), problem.message, problem.valid);
   }
   read_request_failures(ctx, t, request);
   return request;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/registry.hpp"
 #include "models/llm_math.hpp"
 #include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/pipeline/stages.hpp"
@@ -98,12 +99,12 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
       {"ep", s.plan.ep},
       {"tp", s.plan.tp},
       {"dp", s.dp()},
-      {"schedule", workloads::schedule_name(s.plan.schedule)},
+      {"schedule", schedule_registry().name_of(s.plan.schedule)},
       {"micro_batches", e.step.micro_batches},
       {"slowest_pipeline_rank", e.step.slowest_rank},
   };
   j["calibration"] = {{"name", s.calibration.name},
-                      {"measured_on", s.calibration.measured_on},
+                      {"measured_on", s.calibration.measured_on.name},
                       {"source", s.calibration.source}};
   j["assumptions"] = e.assumptions;
   j["sim"] = {{"engine", run.engine},
@@ -121,7 +122,7 @@ std::string training_summary(const workloads::TrainingScenario& s,
   const auto& b = e.step.breakdown;
   const double step = e.step.step_time_s;
   line(fmt::format("codesim train: {} ({} x {}, {}; {} PP{} EP{} TP{} DP{})", s.name, s.gpus(),
-                   s.gpu.name, s.model.name, workloads::schedule_name(s.plan.schedule), s.plan.pp,
+                   s.gpu.name, s.model.name, schedule_registry().name_of(s.plan.schedule), s.plan.pp,
                    s.plan.ep, s.plan.tp, s.dp()));
   line(
       fmt::format("  model          {:.1f}B params, {:.1f}B activated, {:.1f} GFLOPs/token "
@@ -181,7 +182,7 @@ std::string training_summary(const workloads::TrainingScenario& s,
           ? "analytic (fast mode)"
           : fmt::format("{}, {} events, {:.1f} s", run.engine, e.step.events, run.wall_s);
   line(fmt::format("  engine         {}; calibration {} measured on {}", engine, s.calibration.name,
-                   s.calibration.measured_on));
+                   s.calibration.measured_on.name));
   if (explain) {
     line("assumptions:");
     for (const auto& a : e.assumptions) line("  - " + a);

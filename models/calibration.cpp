@@ -43,7 +43,7 @@ const Calibration& h800_published_calibration() {
   static const Calibration kCalibration = [] {
     Calibration c;
     c.name = "h800-published";
-    c.measured_on = "h800";
+    c.measured_on = h800();
     c.source =
         "DeepGEMM README table of 2025-04-09 (H800 SXM5, NVCC 12.8); FlashMLA README (H800 SXM5); "
         "DeepEP README (H800, CX7 400Gb/s); DeepSeek-V3 Technical Report sec 3.2.2 (NVLink 160 "

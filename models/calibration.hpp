@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/gpu.hpp"
 #include "sim/time.hpp"
 
 namespace codesim::models {
@@ -73,7 +74,7 @@ sim::Time nvlink_link_latency(const FabricLatencyMeasurement& measured);
 
 struct Calibration {
   std::string name;
-  std::string measured_on;  // GPU preset the figures were measured on
+  GpuSpec measured_on;  // the GPU the figures were measured on (efficiencies are of its peaks)
   std::string source;
   // For a measured calibration (`codesim calibrate`): the GPU, its SMs and clocks, the driver
   // and CUDA versions, the date and the repeats, in one line. Empty for published figures.

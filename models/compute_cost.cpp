@@ -64,7 +64,7 @@ double table_efficiency(const std::vector<Row>& rows, MOf m_of, int64_t m, int64
 ComputeCostModel::ComputeCostModel(GpuSpec gpu, Calibration calibration)
     : gpu_(std::move(gpu)),
       calibration_(std::move(calibration)),
-      measured_on_(gpu_preset(calibration_.measured_on)) {}
+      measured_on_(calibration_.measured_on) {}
 
 double ComputeCostModel::gemm_efficiency(const GemmShape& shape) const {
   return table_efficiency(

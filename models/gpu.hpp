@@ -18,8 +18,10 @@ struct GpuSpec {
   std::string source;                     // where the figures come from
 };
 
-// The GPUs shipped as presets, by name (`h800`, `h100-sxm`, ...). Throws std::out_of_range.
-const GpuSpec& gpu_preset(const std::string& name);
-std::vector<std::string> gpu_preset_names();
+// The GPUs shipped as presets (H800, H100 SXM, H200, A100s, B200), each under its own name; the
+// command line's registry (cli/registry.hpp) is where a name is looked up.
+const std::vector<GpuSpec>& gpu_presets();
+// The reference system's GPU, on which the published calibration was measured.
+const GpuSpec& h800();
 
 }  // namespace codesim::models

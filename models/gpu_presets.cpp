@@ -1,6 +1,5 @@
 #include "models/gpu.hpp"
 
-#include <stdexcept>
 
 namespace codesim::models {
 namespace {
@@ -29,17 +28,12 @@ const std::vector<GpuSpec>& presets() {
 
 }  // namespace
 
-const GpuSpec& gpu_preset(const std::string& name) {
-  for (const auto& gpu : presets()) {
-    if (gpu.name == name) return gpu;
-  }
-  throw std::out_of_range("unknown GPU preset '" + name + "'");
+const std::vector<GpuSpec>& gpu_presets() {
+  return presets();
 }
 
-std::vector<std::string> gpu_preset_names() {
-  std::vector<std::string> names;
-  for (const auto& gpu : presets()) names.push_back(gpu.name);
-  return names;
+const GpuSpec& h800() {
+  return presets().front();
 }
 
 }  // namespace codesim::models

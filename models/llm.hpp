@@ -51,8 +51,8 @@ struct ModelConfig {
   int moe_layers() const { return is_moe() ? layers - dense_layers : 0; }
 };
 
-// Shipped presets: deepseek-v3, deepseek-v2, llama-3.1-405b, qwen2.5-72b. Throws std::out_of_range.
-const ModelConfig& model_preset(const std::string& name);
-std::vector<std::string> model_preset_names();
+// The shipped presets (DeepSeek-V3, DeepSeek-V2, Llama 3.1 405B, Qwen2.5 72B), each under its own
+// name; the command line's registry (cli/registry.hpp) is where a name is looked up.
+const std::vector<ModelConfig>& model_presets();
 
 }  // namespace codesim::models

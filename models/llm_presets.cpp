@@ -1,5 +1,3 @@
-#include <stdexcept>
-
 #include "models/llm.hpp"
 
 namespace codesim::models {
@@ -90,17 +88,8 @@ const std::vector<ModelConfig>& presets() {
 
 }  // namespace
 
-const ModelConfig& model_preset(const std::string& name) {
-  for (const auto& model : presets()) {
-    if (model.name == name) return model;
-  }
-  throw std::out_of_range("unknown model preset '" + name + "'");
-}
-
-std::vector<std::string> model_preset_names() {
-  std::vector<std::string> names;
-  for (const auto& model : presets()) names.push_back(model.name);
-  return names;
+const std::vector<ModelConfig>& model_presets() {
+  return presets();
 }
 
 }  // namespace codesim::models

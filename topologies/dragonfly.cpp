@@ -56,7 +56,7 @@ DragonflyCounts dragonfly_counts(const DragonflyParams& params) {
 // the endpoints' line rate.
 Topology build_dragonfly(const TopologyParams& params) {
   Topology t;
-  t.kind = "dragonfly";
+  t.kind = TopologyKind::kDragonfly;
   t.switch_radix = params.switch_radix;
   const auto df = resolve_dragonfly(params.dragonfly);
   const int a = df.switches_per_group;

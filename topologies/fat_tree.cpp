@@ -106,7 +106,7 @@ TwoLayerShape two_layer_shape(long long endpoints, int radix, double oversubscri
 // ft2: endpoint (node n, NIC j) is port n * nics + j.
 Topology build_fat_tree2(const TopologyParams& params) {
   Topology t;
-  t.kind = "ft2";
+  t.kind = TopologyKind::kFatTree2;
   t.switch_radix = params.switch_radix;
   std::vector<std::pair<int, int>> ports;
   for (int n = 0; n < params.nodes; ++n) {
@@ -124,7 +124,7 @@ Topology build_fat_tree2(const TopologyParams& params) {
 // traffic changes plane only inside a node (NVLink).
 Topology build_multi_plane_fat_tree(const TopologyParams& params) {
   Topology t;
-  t.kind = "mpft";
+  t.kind = TopologyKind::kMultiPlaneFatTree;
   t.switch_radix = params.switch_radix;
   const long long per_plane = endpoint_count(params) / params.planes;
   const auto shape = two_layer_shape(per_plane, params.switch_radix, params.oversubscription);
@@ -145,7 +145,7 @@ Topology build_multi_plane_fat_tree(const TopologyParams& params) {
 // mrft: rail r's leaves take NIC r of every node; all rails' leaves share one spine layer.
 Topology build_multi_rail_fat_tree(const TopologyParams& params) {
   Topology t;
-  t.kind = "mrft";
+  t.kind = TopologyKind::kMultiRailFatTree;
   t.switch_radix = params.switch_radix;
   const int rails = params.nics_per_node;
   const auto rail_shape =
@@ -179,7 +179,7 @@ Topology build_multi_rail_fat_tree(const TopologyParams& params) {
 // endpoints' line rate.
 Topology build_fat_tree3(const TopologyParams& params) {
   Topology t;
-  t.kind = "ft3";
+  t.kind = TopologyKind::kFatTree3;
   t.switch_radix = params.switch_radix;
   const int half = params.switch_radix / 2;
   const long long endpoints = endpoint_count(params);
@@ -224,7 +224,7 @@ Topology build_fat_tree3(const TopologyParams& params) {
 // a few leaf-to-leaf links on free leaf ports. The bisection is those inter-zone links.
 Topology build_fire_flyer2(const TopologyParams& params) {
   Topology t;
-  t.kind = "fireflyer2";
+  t.kind = TopologyKind::kFireFlyer2;
   t.switch_radix = params.switch_radix;
   const auto& ff = params.fire_flyer;
   const Wiring w(params);

@@ -44,9 +44,20 @@ using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS
                                     boost::no_property, boost::vecS>;
 using VertexId = Graph::vertex_descriptor;
 
+// The kinds of fabric the builders make (their names are cli/registry.hpp's).
+enum class TopologyKind {
+  kFatTree2,           // ft2: leaves with radix/2 down and radix/2 up, one spine layer
+  kMultiPlaneFatTree,  // mpft: `planes` independent ft2 planes; NIC i of every node on plane i
+  kMultiRailFatTree,   // mrft: one leaf group per rail (NIC index), rails joined at the spines
+  kFatTree3,           // ft3: k-ary three-layer fat-tree (k pods, (k/2)^2 cores)
+  kSlimFly,            // slimfly: MMS graph of q (Besta & Hoefler, SC14)
+  kDragonfly,          // dragonfly: fully connected groups, global links round-robin
+  kFireFlyer2,         // fireflyer2: two ft2 zones of 40-port switches joined by a few links
+};
+
 // A built fabric plus what the builder knows about it that the graph alone does not say.
 struct Topology {
-  std::string kind;  // the registry name: ft2, mpft, ...
+  TopologyKind kind = TopologyKind::kFatTree2;
   Graph graph;
   // Switches whose BFS eccentricities cover every switch up to an automorphism of the graph;
   // the exact diameter is the largest eccentricity among them. Empty means "all switches".

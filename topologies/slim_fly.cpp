@@ -96,7 +96,7 @@ SlimFlyGenerators slim_fly_generators(int q) {
 // endpoints' line rate; an upper bound on the true minimum bisection (NP-hard in general).
 Topology build_slim_fly(const TopologyParams& params) {
   Topology t;
-  t.kind = "slimfly";
+  t.kind = TopologyKind::kSlimFly;
   const int q = params.slim_fly.q;
   const int degree = slim_fly_network_degree(q);
   const int p = params.slim_fly.endpoints_per_switch > 0 ? params.slim_fly.endpoints_per_switch

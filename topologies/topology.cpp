@@ -13,24 +13,12 @@
 namespace codesim::topo {
 namespace {
 
-struct KindName {
-  TopologyKind kind;
-  const char* name;
-};
-
-constexpr KindName kKinds[] = {
-    {TopologyKind::kFatTree2, "ft2"},          {TopologyKind::kMultiPlaneFatTree, "mpft"},
-    {TopologyKind::kMultiRailFatTree, "mrft"}, {TopologyKind::kFatTree3, "ft3"},
-    {TopologyKind::kSlimFly, "slimfly"},       {TopologyKind::kDragonfly, "dragonfly"},
-    {TopologyKind::kFireFlyer2, "fireflyer2"},
-};
-
 void check_two_layer(const TopologyParams& p, long long endpoints_per_plane, long long leaves,
                      std::vector<ParamProblem>& problems) {
   const int down = leaf_downlinks(p.switch_radix, p.oversubscription);
   if (leaves > p.switch_radix) {
     problems.push_back(
-        {"nodes",
+        {TopologyParam::kNodes,
          fmt::format("{} endpoints per plane need {} leaves, but a two-layer fat-tree of {}-port "
                      "switches joins at most {} leaves ({} endpoints)",
                      endpoints_per_plane, leaves, p.switch_radix, p.switch_radix,
@@ -40,29 +28,6 @@ void check_two_layer(const TopologyParams& p, long long endpoints_per_plane, lon
 }
 
 }  // namespace
-
-const std::vector<std::string>& topology_kind_names() {
-  static const std::vector<std::string> kNames = [] {
-    std::vector<std::string> names;
-    for (const auto& k : kKinds) names.push_back(k.name);
-    return names;
-  }();
-  return kNames;
-}
-
-std::optional<TopologyKind> topology_kind_from_name(const std::string& name) {
-  for (const auto& k : kKinds) {
-    if (name == k.name) return k.kind;
-  }
-  return std::nullopt;
-}
-
-std::string topology_kind_name(TopologyKind kind) {
-  for (const auto& k : kKinds) {
-    if (kind == k.kind) return k.name;
-  }
-  return "?";
-}
 
 sim::Time TopologyParams::switch_link_latency() const {
   return link_latency > sim::Time() ? link_latency : latency.per_switch;
@@ -80,22 +45,22 @@ int leaf_downlinks(int radix, double oversubscription) {
 
 std::vector<ParamProblem> check_params(const TopologyParams& p) {
   std::vector<ParamProblem> problems;
-  if (p.switch_radix < 2) problems.push_back({"switch_radix", "must be at least 2", ">= 2"});
-  if (!(p.link_Gbps > 0)) problems.push_back({"link", "must be a positive bandwidth", "400Gbps"});
+  if (p.switch_radix < 2) problems.push_back({TopologyParam::kSwitchRadix, "must be at least 2", ">= 2"});
+  if (!(p.link_Gbps > 0)) problems.push_back({TopologyParam::kLink, "must be a positive bandwidth", "400Gbps"});
   if (p.link_latency < sim::Time() || p.latency.per_switch < sim::Time() ||
       p.latency.endpoint < sim::Time()) {
-    problems.push_back({"link_latency", "must not be negative", "e.g. 100ns, or 0 for the model"});
+    problems.push_back({TopologyParam::kLinkLatency, "must not be negative", "e.g. 100ns, or 0 for the model"});
   }
   if (!(p.oversubscription > 0)) {
-    problems.push_back({"oversubscription", "must be positive", "1 (non-blocking), 2, 3, ..."});
+    problems.push_back({TopologyParam::kOversubscription, "must be positive", "1 (non-blocking), 2, 3, ..."});
   }
   if (!problems.empty()) return problems;
   const bool fat_tree =
       p.kind == TopologyKind::kFatTree2 || p.kind == TopologyKind::kMultiPlaneFatTree ||
       p.kind == TopologyKind::kMultiRailFatTree || p.kind == TopologyKind::kFatTree3;
-  if (fat_tree && p.nodes < 1) problems.push_back({"nodes", "must be at least 1", ">= 1"});
+  if (fat_tree && p.nodes < 1) problems.push_back({TopologyParam::kNodes, "must be at least 1", ">= 1"});
   if (fat_tree && p.nics_per_node < 1) {
-    problems.push_back({"nics_per_node", "must be at least 1", ">= 1"});
+    problems.push_back({TopologyParam::kNicsPerNode, "must be at least 1", ">= 1"});
   }
   if (!problems.empty()) return problems;
   const long long endpoints = static_cast<long long>(p.nodes) * p.nics_per_node;
@@ -109,7 +74,7 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
     case TopologyKind::kMultiPlaneFatTree:
       if (p.planes < 1 || p.nics_per_node % p.planes != 0) {
         problems.push_back(
-            {"planes",
+            {TopologyParam::kPlanes,
              fmt::format("{} planes do not divide the {} NICs per node", p.planes, p.nics_per_node),
              "a divisor of nics_per_node (NIC i goes to plane i mod planes)"});
       } else {
@@ -121,12 +86,12 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       break;
     case TopologyKind::kFatTree3: {
       const long long k = p.switch_radix;
-      if (k % 2 != 0) problems.push_back({"switch_radix", "a k-ary fat-tree needs even k", "64"});
+      if (k % 2 != 0) problems.push_back({TopologyParam::kSwitchRadix, "a k-ary fat-tree needs even k", "64"});
       if (p.oversubscription != 1.0) {
-        problems.push_back({"oversubscription", "ft3 is built non-blocking only", "1"});
+        problems.push_back({TopologyParam::kOversubscription, "ft3 is built non-blocking only", "1"});
       }
       if (endpoints > k * k * k / 4) {
-        problems.push_back({"nodes",
+        problems.push_back({TopologyParam::kNodes,
                             fmt::format("{} endpoints exceed the k^3/4 = {} of a {}-ary fat-tree",
                                         endpoints, k * k * k / 4, k),
                             "fewer nodes or a larger switch_radix"});
@@ -136,7 +101,7 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
     case TopologyKind::kSlimFly: {
       const int q = p.slim_fly.q;
       if (q < 3 || slim_fly_delta(q) == 2) {
-        problems.push_back({"q", fmt::format("q = {} is not of the form 4w + delta", q),
+        problems.push_back({TopologyParam::kQ, fmt::format("q = {} is not of the form 4w + delta", q),
                             "q >= 3 with q mod 4 in {0, 1, 3}, e.g. 5, 7, 11, 13, 28"});
         break;
       }
@@ -146,13 +111,13 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       const long long capacity = 2LL * q * q * endpoints_per_switch;
       if (endpoints > capacity) {
         problems.push_back(
-            {"nodes",
+            {TopologyParam::kNodes,
              fmt::format("{} endpoints exceed the {} of this Slim Fly", endpoints, capacity),
              "fewer nodes or a larger q"});
       }
       if (degree + endpoints_per_switch > p.switch_radix) {
         problems.push_back(
-            {"switch_radix",
+            {TopologyParam::kSwitchRadix,
              fmt::format("a Slim Fly of q = {} needs {} network + {} endpoint ports per switch", q,
                          degree, endpoints_per_switch),
              fmt::format(">= {}", degree + endpoints_per_switch)});
@@ -163,15 +128,15 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       const auto df = resolve_dragonfly(p.dragonfly);
       const int a = df.switches_per_group;
       const int h = df.global_links_per_switch;
-      if (a < 1) problems.push_back({"switches_per_group", "must be at least 1", ">= 1"});
-      if (h < 1) problems.push_back({"global_links_per_switch", "must be at least 1", ">= 1"});
+      if (a < 1) problems.push_back({TopologyParam::kSwitchesPerGroup, "must be at least 1", ">= 1"});
+      if (h < 1) problems.push_back({TopologyParam::kGlobalLinksPerSwitch, "must be at least 1", ">= 1"});
       if (df.endpoints_per_switch < 1) {
-        problems.push_back({"endpoints_per_switch", "must be at least 1", ">= 1"});
+        problems.push_back({TopologyParam::kEndpointsPerSwitch, "must be at least 1", ">= 1"});
       }
       if (!problems.empty()) break;
       if (df.groups < 2 || df.groups > a * h + 1) {
         problems.push_back(
-            {"groups",
+            {TopologyParam::kGroups,
              fmt::format("every group needs a global link to each other group: 2 <= groups <= "
                          "a*h + 1 = {}",
                          a * h + 1),
@@ -180,7 +145,7 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       }
       if (!dragonfly_offsets_balanced(dragonfly_port_offsets(a, h, df.groups), df.groups)) {
         problems.push_back(
-            {"global_links_per_switch",
+            {TopologyParam::kGlobalLinksPerSwitch,
              fmt::format("the {} global ports of a group do not pair up round-robin over {} groups",
                          a * h, df.groups),
              "a*h even when groups is odd, or groups = a*h + 1"});
@@ -188,13 +153,13 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       const long long capacity = dragonfly_counts(df).endpoints;
       if (endpoints > capacity) {
         problems.push_back(
-            {"nodes",
+            {TopologyParam::kNodes,
              fmt::format("{} endpoints exceed the {} of this Dragonfly", endpoints, capacity),
              "fewer nodes or more groups"});
       }
       const int ports = df.endpoints_per_switch + h + a - 1;
       if (ports > p.switch_radix) {
-        problems.push_back({"switch_radix",
+        problems.push_back({TopologyParam::kSwitchRadix,
                             fmt::format("p + h + a - 1 = {} ports per switch are needed", ports),
                             fmt::format(">= {}", ports)});
       }
@@ -202,9 +167,9 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
     }
     case TopologyKind::kFireFlyer2: {
       const auto& ff = p.fire_flyer;
-      if (ff.zones < 1) problems.push_back({"zones", "must be at least 1", ">= 1"});
+      if (ff.zones < 1) problems.push_back({TopologyParam::kZones, "must be at least 1", ">= 1"});
       if (ff.inter_zone_links < 0) {
-        problems.push_back({"inter_zone_links", "must not be negative", ">= 0"});
+        problems.push_back({TopologyParam::kInterZoneLinks, "must not be negative", ">= 0"});
       }
       const long long zone_ports = static_cast<long long>(p.switch_radix) * down;
       const long long bundles = ff.zones > 2 ? 2 : (ff.zones == 2 ? 1 : 0);
@@ -212,7 +177,7 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
                              bundles * ff.inter_zone_links;
       if (ff.nodes_per_zone < 1 || used > zone_ports) {
         problems.push_back(
-            {"nodes_per_zone",
+            {TopologyParam::kNodesPerZone,
              fmt::format("a zone of {}-port switches has {} leaf ports; {} are needed",
                          p.switch_radix, zone_ports, used),
              fmt::format("1 .. {} nodes per zone", (zone_ports - bundles * ff.inter_zone_links) /
@@ -227,7 +192,7 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
 Topology build_topology(const TopologyParams& params) {
   const auto problems = check_params(params);
   if (!problems.empty()) {
-    throw std::invalid_argument(problems.front().key + ": " + problems.front().message);
+    throw std::invalid_argument("topology parameters: " + problems.front().message);
   }
   switch (params.kind) {
     case TopologyKind::kFatTree2:

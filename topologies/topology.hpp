@@ -1,6 +1,7 @@
 #pragma once
-// The registry of fabric kinds and the plain parameters every builder takes. No YAML here: the
-// edge (cli/topo_command.cpp) reads files into TopologyParams; builders never look keys up.
+// The plain parameters every fabric builder takes. No YAML and no names here: the edge
+// (cli/topo_command.cpp, cli/registry.hpp) reads files into TopologyParams; builders never look
+// keys up.
 
 #include <optional>
 #include <string>
@@ -10,20 +11,6 @@
 #include "topologies/graph.hpp"
 
 namespace codesim::topo {
-
-enum class TopologyKind {
-  kFatTree2,           // ft2: leaves with radix/2 down and radix/2 up, one spine layer
-  kMultiPlaneFatTree,  // mpft: `planes` independent ft2 planes; NIC i of every node on plane i
-  kMultiRailFatTree,   // mrft: one leaf group per rail (NIC index), rails joined at the spines
-  kFatTree3,           // ft3: k-ary three-layer fat-tree (k pods, (k/2)^2 cores)
-  kSlimFly,            // slimfly: MMS graph of q (Besta & Hoefler, SC14)
-  kDragonfly,          // dragonfly: fully connected groups, global links round-robin
-  kFireFlyer2,         // fireflyer2: two ft2 zones of 40-port switches joined by a few links
-};
-
-const std::vector<std::string>& topology_kind_names();
-std::optional<TopologyKind> topology_kind_from_name(const std::string& name);
-std::string topology_kind_name(TopologyKind kind);
 
 struct SlimFlyParams {
   int q = 0;                     // 2q^2 switches; q = 4w + delta with delta in {-1, 0, 1}
@@ -84,10 +71,29 @@ struct TopologyParams {
   sim::Time endpoint_link_latency() const;
 };
 
-// What is wrong with a set of parameters: `key` is the parameter's name as a topology file
-// spells it (switch_radix, nodes, q, ...), so the edge can point at the line.
+// The parameters a problem can be about; the edge knows how each is spelled in a file.
+enum class TopologyParam {
+  kNodes,
+  kNicsPerNode,
+  kSwitchRadix,
+  kLink,
+  kLinkLatency,
+  kOversubscription,
+  kPlanes,
+  kQ,
+  kEndpointsPerSwitch,
+  kSwitchesPerGroup,
+  kGlobalLinksPerSwitch,
+  kGroups,
+  kZones,
+  kNodesPerZone,
+  kInterZoneLinks,
+};
+
+// What is wrong with a set of parameters, and which parameter to blame, so that the edge can
+// point at the line.
 struct ParamProblem {
-  std::string key;
+  TopologyParam param;
   std::string message;
   std::string valid;
 };

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "../reference.hpp"
+#include "../presets.hpp"
 
 namespace codesim::models {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using codesim::testing::published;
 
 ComputeCostModel h800_model() {
-  return ComputeCostModel(gpu_preset("h800"), h800_published_calibration());
+  return ComputeCostModel(codesim::testing::gpu_preset("h800"), h800_published_calibration());
 }
 
 TEST(ComputeCost, DefaultCalibrationCarriesThePublishedTables) {
@@ -74,14 +75,14 @@ TEST(ComputeCost, GroupedGemmsInterpolateOverRowsPerGroup) {
 }
 
 TEST(ComputeCost, EfficiencyCarriesOverToAnotherGpu) {
-  const ComputeCostModel b200(gpu_preset("b200"), h800_published_calibration());
+  const ComputeCostModel b200(codesim::testing::gpu_preset("b200"), h800_published_calibration());
   const ComputeCostModel h800 = h800_model();
   const GemmShape shape{4096, 7168, 2048};
   // Same fraction of a peak 4500/1978.9 times higher, unless HBM bounds it.
   EXPECT_NEAR(h800.gemm_seconds(shape, Precision::kFp8) / b200.gemm_seconds(shape, Precision::kFp8),
               4500 / 1978.9, 1e-9);
   // A GPU without FP8 runs FP8 GEMMs at its BF16 peak.
-  const ComputeCostModel a100(gpu_preset("a100-sxm-80gb"), h800_published_calibration());
+  const ComputeCostModel a100(codesim::testing::gpu_preset("a100-sxm-80gb"), h800_published_calibration());
   EXPECT_DOUBLE_EQ(a100.peak_flops(Precision::kFp8), 312e12);
 }
 

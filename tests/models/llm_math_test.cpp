@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "../reference.hpp"
+#include "../presets.hpp"
 
 namespace codesim::models {
 namespace {
@@ -18,13 +19,13 @@ double relative_error(double value, double reference) {
 TEST(LlmMath, KvCacheBytesPerTokenMatchesIsca25Exactly) {
   const auto expected = published()["expected_model_math"]["kv_cache_bytes_per_token_bf16"];
   for (const char* name : {"deepseek-v3", "qwen2.5-72b", "llama-3.1-405b"}) {
-    EXPECT_EQ(kv_cache_bytes_per_token(model_preset(name)), expected[name].as<int64_t>()) << name;
+    EXPECT_EQ(kv_cache_bytes_per_token(codesim::testing::model_preset(name)), expected[name].as<int64_t>()) << name;
   }
 }
 
 TEST(LlmMath, DeepSeekV3ParameterCounts) {
   const auto p = published()["params"]["deepseek-v3"];
-  const ParamCounts c = count_params(model_preset("deepseek-v3"));
+  const ParamCounts c = count_params(codesim::testing::model_preset("deepseek-v3"));
   EXPECT_LT(relative_error(double(c.total), p["total"].as<double>()), 0.01) << c.total;
   // Activated: within 1% of the precise count of the released weights (36.6B), and 37B to the
   // two significant figures the report gives. Our 36.63B is 1.01% below the rounded 37B.
@@ -36,7 +37,7 @@ TEST(LlmMath, DeepSeekV3ParameterCounts) {
 
 TEST(LlmMath, DeepSeekV2ParameterCounts) {
   const auto p = published()["params"]["deepseek-v2"];
-  const ParamCounts c = count_params(model_preset("deepseek-v2"));
+  const ParamCounts c = count_params(codesim::testing::model_preset("deepseek-v2"));
   EXPECT_LT(relative_error(double(c.total), p["total"].as<double>()), 0.01) << c.total;
   EXPECT_EQ(std::lround(double(c.activated) / 1e9), std::lround(p["activated"].as<double>() / 1e9))
       << c.activated;
@@ -45,7 +46,7 @@ TEST(LlmMath, DeepSeekV2ParameterCounts) {
 TEST(LlmMath, TrainingFlopsPerTokenMatchIsca25Table2) {
   const auto gflops = published()["expected_model_math"]["training_gflops_per_token_seq4096"];
   auto ours = [](const char* name) {
-    return train_flops_per_token(model_preset(name), 4096, AttentionMask::kCausal) / 1e9;
+    return train_flops_per_token(codesim::testing::model_preset(name), 4096, AttentionMask::kCausal) / 1e9;
   };
   EXPECT_LT(relative_error(ours("deepseek-v3"), gflops["deepseek-v3"].as<double>()), 0.01);
   EXPECT_LT(relative_error(ours("deepseek-v2"), gflops["deepseek-v2"].as<double>()), 0.01);
@@ -53,7 +54,7 @@ TEST(LlmMath, TrainingFlopsPerTokenMatchIsca25Table2) {
 }
 
 TEST(LlmMath, NonCausalAttentionCountsEveryKey) {
-  const auto& v3 = model_preset("deepseek-v3");
+  const auto& v3 = codesim::testing::model_preset("deepseek-v3");
   const double causal = train_flops_per_token(v3, 4096, AttentionMask::kCausal);
   const double full = train_flops_per_token(v3, 4096, AttentionMask::kFull);
   const double reference = published()["expected_model_math"]
@@ -73,7 +74,7 @@ TEST(LlmMath, NonCausalAttentionCountsEveryKey) {
 TEST(LlmMath, QwenRowIsReportedNotMatched) {
   const auto gflops = published()["expected_model_math"]["training_gflops_per_token_seq4096"];
   const double ours =
-      train_flops_per_token(model_preset("qwen2.5-72b"), 4096, AttentionMask::kCausal) / 1e9;
+      train_flops_per_token(codesim::testing::model_preset("qwen2.5-72b"), 4096, AttentionMask::kCausal) / 1e9;
   const double theirs = gflops["qwen-72b-dense"].as<double>();
   std::cout << "qwen2.5-72b training GFLOPs/token at 4096: codesim " << ours << ", isca25 "
             << theirs << " (" << 100 * (ours - theirs) / theirs << "%)\n";

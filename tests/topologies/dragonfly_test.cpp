@@ -57,7 +57,7 @@ TEST(Dragonfly, SmallBalancedInstanceByHand) {
   EXPECT_EQ(links.size(), 36u);  // C(9, 2)
   for (const auto& [pair, count] : links) EXPECT_EQ(count, 1) << pair.first << "-" << pair.second;
   // Group 0's switches cover every switch up to a shift of groups: same answer as all of them.
-  EXPECT_EQ(s.diameter, switch_diameter(Topology{"df", t.graph, {}, 0, 64, {}}));
+  EXPECT_EQ(s.diameter, switch_diameter(Topology{TopologyKind::kDragonfly, t.graph, {}, 0, 64, {}}));
 }
 
 TEST(Dragonfly, EvenGroupCountPairsOppositeGroups) {
@@ -94,12 +94,12 @@ TEST(Dragonfly, Table3InstanceBuiltWhole) {
 TEST(Dragonfly, RejectsGroupsItCannotJoinAndTooSmallARadix) {
   auto problems = check_params(dragonfly(4, 2, 2, 10));
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "groups");
+  EXPECT_EQ(problems[0].param, TopologyParam::kGroups);
   auto p = dragonfly(32, 16, 16, 511);
   p.switch_radix = 48;
   problems = check_params(p);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "switch_radix");
+  EXPECT_EQ(problems[0].param, TopologyParam::kSwitchRadix);
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST(FatTree2, Table3Counts) {
 TEST(FatTree2, RejectsMoreLeavesThanASpineHasPorts) {
   const auto problems = check_params(fat_tree_params(TopologyKind::kFatTree2, 257, 8, 64));
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "nodes");
+  EXPECT_EQ(problems[0].param, TopologyParam::kNodes);
   EXPECT_THROW(build_topology(fat_tree_params(TopologyKind::kFatTree2, 257, 8, 64)),
                std::invalid_argument);
 }
@@ -120,7 +120,7 @@ TEST(MultiPlaneFatTree, PlanesMustDivideTheNics) {
   p.planes = 3;
   const auto problems = check_params(p);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "planes");
+  EXPECT_EQ(problems[0].param, TopologyParam::kPlanes);
 }
 
 // Rails of 4 nodes x 2 NICs, radix 4: each rail 2 leaves; the 4 leaves share 2 spines.
@@ -165,7 +165,7 @@ TEST(FatTree3, FourAryByHand) {
   }
   EXPECT_EQ(neighbour_labels(g, find(g, "pod1.agg1")),
             (std::set<std::string>{"pod1.leaf0", "pod1.leaf1", "core2", "core3"}));
-  EXPECT_EQ(s.diameter, switch_diameter(Topology{"ft3", t.graph, {}, 0, 4, {}}));
+  EXPECT_EQ(s.diameter, switch_diameter(Topology{TopologyKind::kFatTree3, t.graph, {}, 0, 4, {}}));
 }
 
 // Two pods of a 4-ary tree need ceil(2 * 2 / 4) = 1 core per group: 2 cores, each aggregation
@@ -202,7 +202,7 @@ TEST(FireFlyer2, TwoZonesOf40PortSwitchesJoinedByAFewLinks) {
   EXPECT_LE(s.max_switch_degree, 40);
   EXPECT_EQ(s.diameter, 5);  // leaf, spine, border leaf, other zone's border leaf, spine, leaf
   EXPECT_DOUBLE_EQ(t.bisection_Bps, 4 * 200e9 / 8);
-  EXPECT_EQ(s.diameter, switch_diameter(Topology{"ff", t.graph, {}, 0, 40, {}}));
+  EXPECT_EQ(s.diameter, switch_diameter(Topology{TopologyKind::kFireFlyer2, t.graph, {}, 0, 40, {}}));
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ TEST(FabricLatency, EveryKindSumsToEndpointPlusPerSwitch) {
         const Route route = router.route(endpoints[i], endpoints[j], i * 17 + j);
         const auto switches = static_cast<std::int64_t>(route.size()) - 1;
         EXPECT_EQ(route_latency(router.links(), route), endpoint_term() + per_switch() * switches)
-            << topology.kind << " " << i << " -> " << j;
+            << int(topology.kind) << " " << i << " -> " << j;
       }
     }
   }

@@ -156,7 +156,7 @@ TEST(Routing, EveryFabricKindRoutesMinimally) {
         expect_contiguous(router.links(), route, endpoints[i], endpoints[j]);
         EXPECT_EQ(static_cast<int>(route.size()),
                   bfs_hops(topology.graph, endpoints[i], endpoints[j]))
-            << topology.kind;
+            << int(topology.kind);
       }
     }
   }

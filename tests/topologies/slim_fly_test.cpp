@@ -113,12 +113,12 @@ TEST(SlimFly, Table3InstanceIsAStandInWithThePublishedCounts) {
 TEST(SlimFly, RejectsQTwoModFourAndTooSmallARadix) {
   auto problems = check_params(slim_fly(6));
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "q");
+  EXPECT_EQ(problems[0].param, TopologyParam::kQ);
   auto p = slim_fly(28, 21);
   p.switch_radix = 48;
   problems = check_params(p);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "switch_radix");
+  EXPECT_EQ(problems[0].param, TopologyParam::kSwitchRadix);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The registry of kinds and the parameter checks every builder relies on.
+// The parameter checks every builder relies on.
 
 #include "topologies/topology.hpp"
 
@@ -8,16 +8,6 @@
 
 namespace codesim::topo {
 namespace {
-
-TEST(TopologyRegistry, NamesRoundTrip) {
-  EXPECT_EQ(topology_kind_names().size(), 7u);
-  for (const auto& name : topology_kind_names()) {
-    const auto kind = topology_kind_from_name(name);
-    ASSERT_TRUE(kind.has_value()) << name;
-    EXPECT_EQ(topology_kind_name(*kind), name);
-  }
-  EXPECT_FALSE(topology_kind_from_name("torus").has_value());
-}
 
 TEST(TopologyParams, LeafDownlinks) {
   EXPECT_EQ(leaf_downlinks(64, 1.0), 32);
@@ -30,16 +20,16 @@ TEST(TopologyParams, ChecksNamesTheKey) {
   auto p = testing::fat_tree_params(TopologyKind::kFatTree3, 16, 1, 5);
   auto problems = check_params(p);
   ASSERT_FALSE(problems.empty());
-  EXPECT_EQ(problems[0].key, "switch_radix");
+  EXPECT_EQ(problems[0].param, TopologyParam::kSwitchRadix);
   p = testing::fat_tree_params(TopologyKind::kFatTree2, 0, 8, 64);
   problems = check_params(p);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "nodes");
+  EXPECT_EQ(problems[0].param, TopologyParam::kNodes);
   p.nodes = 1;
   p.link_Gbps = 0;
   problems = check_params(p);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].key, "link");
+  EXPECT_EQ(problems[0].param, TopologyParam::kLink);
 }
 
 TEST(TopologyParams, BuildsAreDeterministic) {

@@ -185,7 +185,7 @@ TEST(CalibrationFile, WhatTheRunnerWritesReadsBack) {
   const auto dir = scratch_dir("calibration-runner-format");
   write(dir / "h100.yaml", validation::calibration_yaml(record));
   const auto c = read_calibration_file((dir / "h100.yaml").string());
-  EXPECT_EQ(c.measured_on, "h100-sxm");
+  EXPECT_EQ(c.measured_on.name, "h100-sxm");
   EXPECT_EQ(c.name, "h100-sxm-measured-2026-11-24");
   EXPECT_NE(c.provenance.find("NVIDIA H100 80GB HBM3"), std::string::npos) << c.provenance;
   EXPECT_NE(c.provenance.find("driver 13.0"), std::string::npos) << c.provenance;
@@ -210,7 +210,8 @@ TEST(CalibrationFile, DeviceNamesMapToPresets) {
   for (const char* name : {"NVIDIA H800", "NVIDIA H100 80GB HBM3", "NVIDIA H200", "NVIDIA B200",
                            "NVIDIA A100-SXM4-80GB", "NVIDIA A100-PCIE-40GB"}) {
     const auto preset = validation::gpu_preset_for_device(name);
-    const auto presets = models::gpu_preset_names();
+    std::vector<std::string> presets;
+    for (const auto& gpu : models::gpu_presets()) presets.push_back(gpu.name);
     EXPECT_NE(std::find(presets.begin(), presets.end(), preset), presets.end()) << name;
   }
 }

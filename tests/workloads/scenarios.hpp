@@ -5,16 +5,17 @@
 #include "models/gpu.hpp"
 #include "models/llm.hpp"
 #include "workloads/plan/scenario.hpp"
+#include "../presets.hpp"
 
 namespace codesim::testing {
 
 inline workloads::TrainingScenario deepseek_v3_on_2048_h800() {
   workloads::TrainingScenario s;
   s.name = "v3";
-  s.gpu = models::gpu_preset("h800");
+  s.gpu = gpu_preset("h800");
   s.cluster.nodes = 256;
   s.cluster.node = {8, 200, 8, 400};
-  s.model = models::model_preset("deepseek-v3");
+  s.model = model_preset("deepseek-v3");
   auto& p = s.plan;
   p.pp = 16;
   p.ep = 64;
@@ -34,7 +35,7 @@ inline workloads::TrainingScenario deepseek_v3_on_2048_h800() {
 inline workloads::TrainingScenario small_dense_gpt() {
   workloads::TrainingScenario s;
   s.name = "gpt";
-  s.gpu = models::gpu_preset("h100-sxm");
+  s.gpu = gpu_preset("h100-sxm");
   s.cluster.nodes = 2;
   s.cluster.node = {8, 450, 8, 400};
   models::ModelConfig m;

@@ -10,7 +10,7 @@ namespace codesim::workloads {
 
 LinkEfficiency link_efficiency(const models::Calibration& calibration) {
   LinkEfficiency e;
-  const double nvlink_line = models::gpu_preset(calibration.measured_on).nvlink_unidirectional_GBps;
+  const double nvlink_line = calibration.measured_on.nvlink_unidirectional_GBps;
   if (nvlink_line > 0 && calibration.nvlink_achieved_GBps > 0) {
     e.nvlink = std::min(1.0, calibration.nvlink_achieved_GBps / nvlink_line);
   }

@@ -47,7 +47,7 @@ std::vector<Stage> split_stages(const models::ModelConfig& model, int stages,
                                   " (embedding + " + std::to_string(model.layers) + " layers + " +
                                   std::to_string(model.mtp_depth) +
                                   " MTP + output head); valid stage counts: " + divisors_of(slots) +
-                                  ", or list plan.stage_layers");
+                                  ", or list the layers of each stage");
     }
     const int per_stage = slots / stages;
     int layer = 0;

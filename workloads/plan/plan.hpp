@@ -9,11 +9,8 @@
 
 namespace codesim::workloads {
 
+// Pipeline schedules (pipeline/schedules.hpp); their names are cli/registry.hpp's.
 enum class Schedule { k1F1B, kZeroBubble1P, kDualPipe, kDualPipeV };
-
-const std::vector<std::string>& schedule_names();      // 1f1b, zb1p, dualpipe, dualpipev
-Schedule schedule_from_name(const std::string& name);  // throws std::out_of_range
-std::string schedule_name(Schedule schedule);
 
 struct BatchRamp {
   int from_sequences = 0;  // 0: no ramp

@@ -142,13 +142,13 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
   if (!s.cluster.fabric.failures.empty() || plan.routing.kind != RoutingSpec::Kind::kBalanced ||
       plan.routing.redundant_experts > 0) {
     a.push_back(
-        "This closed form ignores cluster.topology.failures and plan.routing (it has no network "
-        "and assumes balanced routing); the event-driven engine models them.");
+        "This closed form ignores failed links and skewed routing (it has no network and "
+        "assumes balanced routing); the event-driven engine models them.");
   }
-  if (s.calibration.name != "h800-published" || s.gpu.name != s.calibration.measured_on) {
+  if (s.calibration.name != "h800-published" || s.gpu.name != s.calibration.measured_on.name) {
     a.push_back("Calibration '" + s.calibration.name + "' was measured on " +
-                s.calibration.measured_on + "; its efficiencies are carried over to " + s.gpu.name +
-                ".");
+                s.calibration.measured_on.name + "; its efficiencies are carried over to " +
+                s.gpu.name + ".");
   }
   return a;
 }

@@ -159,7 +159,7 @@ double ChunkCostModel::achieved_nvlink_GBps() const {
   // The calibration's achieved fraction of its GPU's NVLink, applied to this node's NVLink.
   const auto& cal = scenario_.calibration;
   return scenario_.cluster.node.nvlink_unidirectional_GBps * cal.nvlink_achieved_GBps /
-         models::gpu_preset(cal.measured_on).nvlink_unidirectional_GBps;
+         cal.measured_on.nvlink_unidirectional_GBps;
 }
 
 EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) const {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <map>
 #include <stdexcept>
 
 #include "workloads/network/cluster_network.hpp"
@@ -32,10 +31,17 @@ std::string common_divisors(int a, int b) {
 
 }  // namespace
 
+bool trainable_fabric(topo::TopologyKind kind) {
+  using topo::TopologyKind;
+  return kind == TopologyKind::kFatTree2 || kind == TopologyKind::kMultiPlaneFatTree ||
+         kind == TopologyKind::kMultiRailFatTree || kind == TopologyKind::kFatTree3;
+}
+
 std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
+  using F = ScenarioField;
   std::vector<ScenarioProblem> problems;
-  auto problem = [&](std::string key, std::string message, std::string valid = "") {
-    problems.push_back({std::move(key), std::move(message), std::move(valid)});
+  auto problem = [&](F field, std::string message, std::string valid = "") {
+    problems.push_back({field, std::move(message), std::move(valid)});
   };
   const auto& plan = s.plan;
   const auto& m = s.model;
@@ -44,72 +50,58 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   if (s.cluster.node.gpus > 0 && s.cluster.node.nics > 0 &&
       s.cluster.node.gpus % s.cluster.node.nics != 0 &&
       s.cluster.node.nics % s.cluster.node.gpus != 0) {
-    problem("cluster.node.nics",
+    problem(F::kNodeNics,
             fmt::format("{} NICs cannot be shared evenly by {} GPUs", s.cluster.node.nics,
                         s.cluster.node.gpus),
-            "a divisor or multiple of cluster.node.gpus");
+            fmt::format("a divisor or multiple of the {} GPUs of a node", s.cluster.node.gpus));
   }
   // The fabric the event-driven engine builds (the analytic one only needs it to be buildable).
-  using topo::TopologyKind;
-  const TopologyKind kind = s.cluster.fabric.kind;
-  const bool fat_tree = kind == TopologyKind::kFatTree2 ||
-                        kind == TopologyKind::kMultiPlaneFatTree ||
-                        kind == TopologyKind::kMultiRailFatTree || kind == TopologyKind::kFatTree3;
-  if (!fat_tree) {
-    problem("cluster.topology.kind",
-            fmt::format("a training cluster cannot be built on '{}' yet (its parameters are "
-                        "topology-file keys; see codesim topo)",
-                        topo::topology_kind_name(kind)),
-            "mpft, mrft, ft2, ft3");
+  if (!trainable_fabric(s.cluster.fabric.kind)) {
+    // The edge names the kind: "cannot be built on <kind> yet (...)".
+    problem(F::kTopologyKind, "its parameters are topology-file keys; see codesim topo");
     return problems;
   }
   for (const auto& p : topo::check_params(fabric_params(s.cluster, s.cluster.node.nic_Gbps))) {
-    static const std::map<std::string, std::string> kKeys = {
-        {"nodes", "cluster.nodes"},
-        {"nics_per_node", "cluster.node.nics"},
-        {"link", "cluster.node.nic"},
-    };
-    const auto it = kKeys.find(p.key);
-    problem(it != kKeys.end() ? it->second : "cluster.topology." + p.key, p.message, p.valid);
+    problems.push_back({F::kTopology, p.message, p.valid, p.param});
   }
   const auto& routing = plan.routing;
   if (routing.redundant_experts > 0) {
     if (!m.is_moe()) {
-      problem("plan.routing.redundant_experts", "the model has no routed experts", "0");
+      problem(F::kRedundantExperts, "the model has no routed experts", "0");
     } else if ((m.routed_experts + routing.redundant_experts) % std::max(1, plan.ep) != 0) {
-      problem("plan.routing.redundant_experts",
+      problem(F::kRedundantExperts,
               fmt::format("{} routed + {} redundant experts do not spread evenly over ep = {}",
                           m.routed_experts, routing.redundant_experts, plan.ep),
               fmt::format("a multiple of {}", plan.ep));
     }
   }
   if (gpus % (plan.pp * plan.tp) != 0) {
-    problem("plan.pp",
+    problem(F::kPipelineParallel,
             fmt::format("pp x tp = {} x {} does not divide the cluster's {} GPUs", plan.pp, plan.tp,
                         gpus),
             "pp x tp dividing " + std::to_string(gpus) + "; pp in " + divisors(gpus / plan.tp));
     return problems;
   }
   if (plan.tp > s.cluster.node.gpus) {
-    problem("plan.tp",
+    problem(F::kTensorParallel,
             fmt::format("tp = {} spans nodes; tensor parallelism stays on NVLink", plan.tp),
             divisors(s.cluster.node.gpus));
   }
   if (m.heads % plan.tp != 0 || m.kv_heads % plan.tp != 0) {
-    problem("plan.tp",
+    problem(F::kTensorParallel,
             fmt::format("tp = {} does not divide {} heads and {} KV heads", plan.tp, m.heads,
                         m.kv_heads),
             common_divisors(m.heads, m.kv_heads));
   }
   if (!m.is_moe() && plan.ep > 1) {
-    problem("plan.ep", fmt::format("{} has no experts to spread over ep = {}", m.name, plan.ep),
+    problem(F::kExpertParallel, fmt::format("{} has no experts to spread over ep = {}", m.name, plan.ep),
             "1");
   }
   if (m.is_moe()) {
     const int per_stage = s.gpus_per_stage();
     if (per_stage % plan.ep != 0 || m.routed_experts % plan.ep != 0) {
       problem(
-          "plan.ep",
+          F::kExpertParallel,
           fmt::format(
               "ep = {} must divide both the {} GPUs of a pipeline stage and the {} routed experts",
               plan.ep, per_stage, m.routed_experts),
@@ -117,7 +109,7 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
     }
     const int ep_nodes = std::max(1, plan.ep / s.cluster.node.gpus);
     if (plan.max_nodes_per_token > ep_nodes) {
-      problem("plan.max_nodes_per_token",
+      problem(F::kMaxNodesPerToken,
               fmt::format("M = {} exceeds the {} nodes of an EP group", plan.max_nodes_per_token,
                           ep_nodes),
               fmt::format("0 (the model's default) or 1..{}", ep_nodes));
@@ -128,12 +120,12 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   try {
     split_stages(m, stage_count(plan.schedule, plan.pp), plan.stage_layers);
   } catch (const std::invalid_argument& e) {
-    problem(plan.stage_layers.empty() ? "plan.pp" : "plan.stage_layers", e.what());
+    problem(plan.stage_layers.empty() ? F::kPipelineParallel : F::kStageLayers, e.what());
     return problems;
   }
   const int granule = s.dp() * plan.micro_batch_sequences;
   if (plan.global_batch_sequences % granule != 0) {
-    problem("plan.global_batch",
+    problem(F::kGlobalBatch,
             fmt::format(
                 "{} sequences do not split into micro-batches of {} over {} data-parallel replicas",
                 plan.global_batch_sequences, plan.micro_batch_sequences, s.dp()),
@@ -143,22 +135,22 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   const std::string requirement =
       micro_batch_requirement(plan.schedule, plan.pp, s.micro_batches());
   if (!requirement.empty()) {
-    problem("plan.global_batch",
+    problem(F::kGlobalBatch,
             fmt::format("{} micro-batches per replica: {}", s.micro_batches(), requirement),
-            fmt::format("global_batch a multiple of {} giving enough micro-batches", 2 * granule));
+            fmt::format("a global batch, a multiple of {}, giving enough micro-batches", 2 * granule));
   }
   if (plan.comm_sms >= s.gpu.sms) {
-    problem("plan.comm_sms",
+    problem(F::kCommSms,
             fmt::format("{} SMs reserved for communication leave none of the {} for compute",
                         plan.comm_sms, s.gpu.sms),
             fmt::format("0..{}", s.gpu.sms - 1));
   }
   if (plan.gemm_precision == models::Precision::kFp8 && s.gpu.fp8_dense_tflops <= 0) {
-    problem("plan.precision", s.gpu.name + " has no FP8 tensor cores", "bf16");
+    problem(F::kPrecision, s.gpu.name + " has no FP8 tensor cores", "bf16");
   }
   if (plan.ramp.from_sequences > 0 && plan.ramp.over_tokens > plan.tokens_total) {
-    problem("plan.batch_ramp.over_tokens", "the ramp is longer than the token budget",
-            fmt::format("<= plan.tokens = {:g}", plan.tokens_total));
+    problem(F::kRampTokens, "the ramp is longer than the token budget",
+            fmt::format("<= the token budget, {:g}", plan.tokens_total));
   }
   if (!problems.empty()) return problems;
 
@@ -167,7 +159,7 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   if (mem.total_bytes() > double(s.gpu.hbm_bytes)) {
     constexpr double kGiB = 1024.0 * 1024 * 1024;
     problem(
-        "plan",
+        F::kPlan,
         fmt::format(
             "does not fit in GPU memory: pipeline rank {} needs {:.1f} GiB (weights {:.1f}, "
             "gradients {:.1f}, optimizer {:.1f}, activations {:.1f}, reserved {:.1f}) of "

@@ -11,6 +11,7 @@
 
 #include "models/llm.hpp"
 #include "v3_shape.hpp"
+#include "../../presets.hpp"
 
 namespace codesim::workloads {
 namespace {
@@ -18,13 +19,13 @@ namespace {
 using testing::v3_shape;
 
 TEST(NodeLimitedSelector, ShapeFromTheModel) {
-  const RoutingShape s = routing_shape(models::model_preset("deepseek-v3"));
+  const RoutingShape s = routing_shape(codesim::testing::model_preset("deepseek-v3"));
   EXPECT_EQ(s.experts, 256);
   EXPECT_EQ(s.experts_per_token, 8);
   EXPECT_EQ(s.groups, 8);
   EXPECT_EQ(s.max_groups_per_token, 4);
   EXPECT_EQ(s.group_size(), 32);
-  EXPECT_THROW(routing_shape(models::model_preset("llama-3.1-405b")), std::invalid_argument);
+  EXPECT_THROW(routing_shape(codesim::testing::model_preset("llama-3.1-405b")), std::invalid_argument);
   RoutingShape bad = v3_shape(200, 4);  // 200 experts do not fit in 4 groups of 32
   EXPECT_THROW(bad.validate(), std::invalid_argument);
 }

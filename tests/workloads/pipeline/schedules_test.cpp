@@ -19,6 +19,11 @@ namespace {
 
 // Where a rank's chunk sits, from the one pipeline map: its micro-batch stream (DualPipe's
 // direction), its stage (= position along the stream), the stream's stages and micro-batches.
+const char* label(Schedule schedule) {
+  static const char* const kLabels[] = {"1f1b", "zb1p", "dualpipe", "dualpipev"};
+  return kLabels[int(schedule)];
+}
+
 struct ChunkPlace {
   int direction = 0;
   int stage = 0;
@@ -157,7 +162,7 @@ struct Case {
 };
 
 std::string describe(const Case& c) {
-  return schedule_name(c.schedule) + " pp " + std::to_string(c.pp) + " m " +
+  return std::string(label(c.schedule)) + " pp " + std::to_string(c.pp) + " m " +
          std::to_string(c.micro_batches);
 }
 

@@ -3,12 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "models/llm.hpp"
+#include "../../presets.hpp"
 
 namespace codesim::workloads {
 namespace {
 
 TEST(Stages, DeepSeekV3SplitsIntoSixteenStagesOfFourSlots) {
-  const auto& v3 = models::model_preset("deepseek-v3");
+  const auto& v3 = codesim::testing::model_preset("deepseek-v3");
   EXPECT_EQ(pipeline_slots(v3), 64);
   const auto stages = split_stages(v3, 16, {});
   ASSERT_EQ(stages.size(), 16u);
@@ -25,7 +26,7 @@ TEST(Stages, DeepSeekV3SplitsIntoSixteenStagesOfFourSlots) {
 }
 
 TEST(Stages, ImpossibleSplitSaysWhatIsValid) {
-  const auto& v3 = models::model_preset("deepseek-v3");
+  const auto& v3 = codesim::testing::model_preset("deepseek-v3");
   try {
     split_stages(v3, 12, {});
     FAIL() << "12 stages cannot share 64 slots";
