@@ -190,7 +190,7 @@ std::string training_summary(const workloads::TrainingScenario& s,
     for (bool moe : {false, true}) {
       if (moe && !s.model.is_moe()) continue;
       line(moe ? "  MoE layer:" : "  dense layer:");
-      for (const auto& item : workloads::layer_activation_items(s, moe)) {
+      for (const auto& item : workloads::layer_activation_items(workloads::memory_params(s), moe)) {
         line(fmt::format("    {:<48} {:>10.0f}", item.name, item.bytes_per_token));
       }
     }

@@ -13,6 +13,8 @@ struct NodeSpec {
   double nvlink_unidirectional_GBps = 0;  // per GPU; defaults to the GPU preset's
   int nics = 8;
   double nic_Gbps = 400;
+  // Scale-out bandwidth per GPU, line rate, in bytes per second.
+  double nic_bytes_per_second_per_gpu() const { return nics * nic_Gbps * 1e9 / 8.0 / gpus; }
 };
 
 struct FabricSpec {
@@ -29,10 +31,7 @@ struct ClusterSpec {
   FabricSpec fabric;
 
   int gpus() const { return nodes * node.gpus; }
-  // Scale-out bandwidth per GPU, line rate, in bytes per second.
-  double nic_bytes_per_second_per_gpu() const {
-    return node.nics * node.nic_Gbps * 1e9 / 8.0 / node.gpus;
-  }
+  double nic_bytes_per_second_per_gpu() const { return node.nic_bytes_per_second_per_gpu(); }
 };
 
 }  // namespace codesim::topo

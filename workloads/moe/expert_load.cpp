@@ -10,11 +10,15 @@
 
 namespace codesim::workloads {
 
-ExpertLoad expert_load(const TrainingScenario& s) {
+ExpertLoadParams expert_load_params(const TrainingScenario& s) {
+  return {s.model, s.plan.ep, s.cluster.node.gpus, s.max_nodes_per_token(), s.plan.routing};
+}
+
+ExpertLoad expert_load(const ExpertLoadParams& p) {
   ExpertLoad out;
-  const auto& m = s.model;
-  const auto& spec = s.plan.routing;
-  const int ep = s.plan.ep;
+  const auto& m = p.model;
+  const auto& spec = p.routing;
+  const int ep = p.ep;
   if (!m.is_moe() || ep <= 1) return out;
   const bool skewed =
       spec.kind == RoutingSpec::Kind::kMeasured ||
@@ -22,14 +26,14 @@ ExpertLoad expert_load(const TrainingScenario& s) {
        spec.exponent > 0);
   if (!skewed && spec.redundant_experts == 0) return out;
 
-  const int gpn = s.cluster.node.gpus;
+  const int gpn = p.gpus_per_node;
   const int nodes = std::max(1, ep / gpn);
   RoutingShape shape;
   shape.experts = m.routed_experts;
   shape.experts_per_token = m.experts_per_token;
   // Node-limited routing: the groups are the EP group's nodes, M of them per token.
   shape.groups = nodes > 1 && m.routed_experts % nodes == 0 ? nodes : 1;
-  shape.max_groups_per_token = shape.groups > 1 ? s.max_nodes_per_token() : 0;
+  shape.max_groups_per_token = shape.groups > 1 ? p.max_nodes_per_token : 0;
   std::unique_ptr<RoutingModel> model;
   switch (skewed ? spec.kind : RoutingSpec::Kind::kBalanced) {
     case RoutingSpec::Kind::kZipf:

@@ -12,6 +12,17 @@
 
 namespace codesim::workloads {
 
+// What the expert loads depend on: the model's experts, the EP group and its nodes, M, and the
+// routing the scenario asks for.
+struct ExpertLoadParams {
+  models::ModelConfig model;
+  int ep = 1;
+  int gpus_per_node = 8;
+  int max_nodes_per_token = 0;  // M (resolved: the model's default applied)
+  RoutingSpec routing;
+};
+ExpertLoadParams expert_load_params(const TrainingScenario& scenario);
+
 struct ExpertLoad {
   // [layer][GPU of the EP group]: load over the group's mean; empty rows for dense layers, and
   // no rows at all for a balanced router without redundant experts (every factor 1).
@@ -21,6 +32,6 @@ struct ExpertLoad {
 
 // Layers 0 .. model.layers (the last one is an MTP module's block). Throws std::invalid_argument
 // when the routing cannot be placed (e.g. redundant experts that do not spread evenly).
-ExpertLoad expert_load(const TrainingScenario& scenario);
+ExpertLoad expert_load(const ExpertLoadParams& params);
 
 }  // namespace codesim::workloads

@@ -6,9 +6,26 @@
 
 namespace codesim::workloads {
 
-std::vector<MemoryItem> layer_activation_items(const TrainingScenario& s, bool moe_layer) {
+MemoryParams memory_params(const TrainingScenario& s) {
+  MemoryParams p;
+  p.model = s.model;
+  p.schedule = s.plan.schedule;
+  p.pp = s.plan.pp;
+  p.tp = s.plan.tp;
+  p.ep = s.plan.ep;
+  p.zero_stage = s.plan.zero_stage;
+  p.gemm_precision = s.plan.gemm_precision;
+  p.recompute = s.plan.recompute;
+  p.dp = s.dp();
+  p.expert_dp = s.expert_dp();
+  p.micro_batches = s.micro_batches();
+  p.tokens_per_micro_batch = s.tokens_per_micro_batch();
+  return p;
+}
+
+std::vector<MemoryItem> layer_activation_items(const MemoryParams& s, bool moe_layer) {
   const auto& m = s.model;
-  const auto& plan = s.plan;
+  const auto& plan = s;
   const double h = m.hidden;
   const double tp = plan.tp;
   const bool fp8 = plan.gemm_precision == models::Precision::kFp8;
@@ -61,14 +78,14 @@ static double sum_bytes(const std::vector<MemoryItem>& items) {
   return total;
 }
 
-RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stages, int rank) {
+RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, int rank) {
   const auto& m = s.model;
-  const auto& plan = s.plan;
+  const auto& plan = s;
   RankMemory r;
   r.rank = rank;
   const double dense_layer_act = sum_bytes(layer_activation_items(s, false));
   const double moe_layer_act = m.is_moe() ? sum_bytes(layer_activation_items(s, true)) : 0.0;
-  const double tokens = s.tokens_per_micro_batch();
+  const double tokens = s.tokens_per_micro_batch;
 
   double largest_stage_activation = 0;
   for (int index : PipelineMap(plan.schedule, plan.pp).stages_of(rank)) {
@@ -102,17 +119,17 @@ RankMemory rank_memory(const TrainingScenario& s, const std::vector<Stage>& stag
   r.gradients_bytes = params * kGradientBytes;
   const bool zero = plan.zero_stage >= 1;
   r.optimizer_shard_params =
-      r.dense_params / (zero ? s.dp() : 1) + r.expert_params / (zero ? s.expert_dp() : 1);
+      r.dense_params / (zero ? s.dp : 1) + r.expert_params / (zero ? s.expert_dp : 1);
   r.optimizer_bytes = kOptimizerBytes * r.optimizer_shard_params;
-  r.activations_bytes = activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches()) *
+  r.activations_bytes = activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches) *
                         largest_stage_activation;
   r.reserved_bytes = kReservedBytes;
   return r;
 }
 
-RankMemory peak_rank_memory(const TrainingScenario& s, const std::vector<Stage>& stages) {
+RankMemory peak_rank_memory(const MemoryParams& s, const std::vector<Stage>& stages) {
   RankMemory peak;
-  for (int rank = 0; rank < s.plan.pp; ++rank) {
+  for (int rank = 0; rank < s.pp; ++rank) {
     RankMemory r = rank_memory(s, stages, rank);
     if (rank == 0 || r.total_bytes() > peak.total_bytes()) peak = r;
   }

@@ -12,6 +12,24 @@
 
 namespace codesim::workloads {
 
+// What the memory model reads: the model, the plan's cut and precision, and the replicas over
+// which ZeRO-1 shards each parameter's optimizer state.
+struct MemoryParams {
+  models::ModelConfig model;
+  Schedule schedule = Schedule::k1F1B;
+  int pp = 1;
+  int tp = 1;
+  int ep = 1;
+  int zero_stage = 1;
+  models::Precision gemm_precision = models::Precision::kFp8;
+  Recompute recompute;
+  int dp = 1;                  // replicas of each dense parameter
+  int expert_dp = 1;           // replicas of each expert's parameters
+  int micro_batches = 1;       // per replica and step
+  double tokens_per_micro_batch = 0;
+};
+MemoryParams memory_params(const TrainingScenario& scenario);
+
 struct MemoryItem {
   std::string name;
   double bytes_per_token = 0;  // per token through one layer
@@ -19,7 +37,7 @@ struct MemoryItem {
 
 // The tensors one layer keeps for its backward pass, per token, given the plan's precision and
 // recomputation (itemised so that --explain can list them).
-std::vector<MemoryItem> layer_activation_items(const TrainingScenario& scenario, bool moe_layer);
+std::vector<MemoryItem> layer_activation_items(const MemoryParams& params, bool moe_layer);
 
 struct RankMemory {
   int rank = 0;
@@ -44,9 +62,8 @@ constexpr double kReservedBytes = 2.0 * (1 << 30);  // assumed, not measured
 // two BF16 moments, writes master, moments and the BF16 working weight.
 constexpr double kOptimizerStepBytesPerParam = 4 + 4 + 4 + 4 + 4 + 2;
 
-RankMemory rank_memory(const TrainingScenario& scenario, const std::vector<Stage>& stages,
-                       int rank);
+RankMemory rank_memory(const MemoryParams& params, const std::vector<Stage>& stages, int rank);
 // The pipeline rank that needs the most memory.
-RankMemory peak_rank_memory(const TrainingScenario& scenario, const std::vector<Stage>& stages);
+RankMemory peak_rank_memory(const MemoryParams& params, const std::vector<Stage>& stages);
 
 }  // namespace codesim::workloads

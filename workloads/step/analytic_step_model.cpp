@@ -12,13 +12,14 @@
 namespace codesim::workloads {
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
   const auto& plan = s.plan;
-  const ChunkCostModel costs(s);
+  const ChunkCostModel costs(chunk_cost_params(s));
   const std::vector<Stage> stages =
       split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
   const int n = std::max(1, s.micro_batches(batch_sequences));
   const double sm_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
   const bool overlapped = overlaps_forward_and_backward(plan.schedule);
 
+  const MemoryParams memory = memory_params(s);
   StepResult result;
   result.micro_batches = n;
   double slowest = -1;
@@ -66,7 +67,7 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
 
     // ZeRO-1: reduce-scatter FP32 gradients, all-gather BF16 weights, ring over the replicas.
-    const RankMemory mem = rank_memory(s, stages, rank);
+    const RankMemory mem = rank_memory(memory, stages, rank);
     const double ib =
         s.cluster.nic_bytes_per_second_per_gpu() *
         std::min(1.0, s.calibration.ib_achieved_GBps * 8.0 / s.calibration.nic_line_rate_Gbps);

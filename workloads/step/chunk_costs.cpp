@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "models/llm_math.hpp"
 #include "workloads/pipeline/bubble.hpp"
@@ -65,14 +66,30 @@ struct Adder {
 
 }  // namespace
 
-ChunkCostModel::ChunkCostModel(const TrainingScenario& scenario)
-    : scenario_(scenario),
-      compute_(scenario.gpu, scenario.calibration),
-      tokens_(scenario.tokens_per_micro_batch()) {}
+ChunkCostParams chunk_cost_params(const TrainingScenario& s) {
+  ChunkCostParams p;
+  p.model = s.model;
+  p.gpu = s.gpu;
+  p.calibration = s.calibration;
+  p.node = s.cluster.node;
+  p.tp = s.plan.tp;
+  p.ep = s.plan.ep;
+  p.max_nodes_per_token = s.max_nodes_per_token();
+  p.sequence_length = s.plan.sequence_length;
+  p.tokens = s.tokens_per_micro_batch();
+  p.gemm_precision = s.plan.gemm_precision;
+  p.recompute = s.plan.recompute;
+  return p;
+}
+
+ChunkCostModel::ChunkCostModel(ChunkCostParams params)
+    : params_(std::move(params)),
+      compute_(params_.gpu, params_.calibration),
+      tokens_(params_.tokens) {}
 
 void ChunkCostModel::add_attention(ChunkCost& cost) const {
-  const auto& m = scenario_.model;
-  const auto& plan = scenario_.plan;
+  const auto& m = params_.model;
+  const auto& plan = params_;
   const int64_t t = tokens_;
   const int64_t h = m.hidden;
   const int64_t heads = m.heads / plan.tp;
@@ -98,7 +115,7 @@ void ChunkCostModel::add_attention(ChunkCost& cost) const {
     add.gemm({t, heads * m.head_dim + kv_heads * (m.head_dim + m.v_head_dim), h}, p);
   }
   const double core_flops_per_token =
-      models::attention_core_forward_flops_per_token(m, scenario_.plan.sequence_length,
+      models::attention_core_forward_flops_per_token(m, params_.sequence_length,
                                                      models::AttentionMask::kCausal) /
       plan.tp;
   add.attention(core_flops_per_token * double(t));
@@ -114,8 +131,8 @@ void ChunkCostModel::add_attention(ChunkCost& cost) const {
 }
 
 void ChunkCostModel::add_dense_ffn(ChunkCost& cost) const {
-  const auto& m = scenario_.model;
-  const auto& plan = scenario_.plan;
+  const auto& m = params_.model;
+  const auto& plan = params_;
   const int64_t t = tokens_;
   const int64_t h = m.hidden;
   const int64_t ffn = m.ffn_dim / plan.tp;
@@ -129,8 +146,8 @@ void ChunkCostModel::add_dense_ffn(ChunkCost& cost) const {
 }
 
 void ChunkCostModel::add_moe_ffn(ChunkCost& cost, ChunkCost& routed) const {
-  const auto& m = scenario_.model;
-  const auto& plan = scenario_.plan;
+  const auto& m = params_.model;
+  const auto& plan = params_;
   const int64_t t = tokens_;
   const int64_t h = m.hidden;
   const int64_t ef = m.expert_ffn_dim;
@@ -157,20 +174,20 @@ void ChunkCostModel::add_moe_ffn(ChunkCost& cost, ChunkCost& routed) const {
 
 double ChunkCostModel::achieved_nvlink_GBps() const {
   // The calibration's achieved fraction of its GPU's NVLink, applied to this node's NVLink.
-  const auto& cal = scenario_.calibration;
-  return scenario_.cluster.node.nvlink_unidirectional_GBps * cal.nvlink_achieved_GBps /
+  const auto& cal = params_.calibration;
+  return params_.node.nvlink_unidirectional_GBps * cal.nvlink_achieved_GBps /
          cal.measured_on.nvlink_unidirectional_GBps;
 }
 
 EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) const {
-  const auto& m = scenario_.model;
-  const auto& plan = scenario_.plan;
-  const auto& cal = scenario_.calibration;
-  const auto& node = scenario_.cluster.node;
+  const auto& m = params_.model;
+  const auto& plan = params_;
+  const auto& cal = params_.calibration;
+  const auto& node = params_.node;
   EpCommCost out;
   if (!m.is_moe() || plan.ep <= 1) return out;
   const EpCopiesPerToken copies = expected_copies_per_token(
-      {m.routed_experts, m.experts_per_token, plan.ep, node.gpus, scenario_.max_nodes_per_token()});
+      {m.routed_experts, m.experts_per_token, plan.ep, node.gpus, params_.max_nodes_per_token});
   out.nvlink_GBps = achieved_nvlink_GBps();
 
   // Achieved per-GPU IB rate: DeepEP's measurement at the nearest EP size, scaled to this NIC.
@@ -183,7 +200,7 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
     }
   }
   const double nic_scale =
-      scenario_.cluster.nic_bytes_per_second_per_gpu() * 8.0 / 1e9 / cal.nic_line_rate_Gbps;
+      params_.node.nic_bytes_per_second_per_gpu() * 8.0 / 1e9 / cal.nic_line_rate_Gbps;
   const double dispatch_ib_GBps = nearest ? nearest->dispatch_GBps * nic_scale : 0.0;
   const double combine_ib_GBps = nearest ? nearest->combine_GBps * nic_scale : 0.0;
   out.ib_GBps = dispatch_ib_GBps;
@@ -204,26 +221,26 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
 }
 
 EpCommCost ChunkCostModel::ep_forward() const {
-  const int h = scenario_.model.hidden;
-  const Precision p = scenario_.plan.gemm_precision;
+  const int h = params_.model.hidden;
+  const Precision p = params_.gemm_precision;
   return ep_cost(copy_bytes(Exchange::kForwardDispatch, p, h),
                  copy_bytes(Exchange::kForwardCombine, p, h));
 }
 
 EpCommCost ChunkCostModel::ep_backward() const {
-  const int h = scenario_.model.hidden;
-  const Precision p = scenario_.plan.gemm_precision;
+  const int h = params_.model.hidden;
+  const Precision p = params_.gemm_precision;
   return ep_cost(copy_bytes(Exchange::kBackwardCombine, p, h),
                  copy_bytes(Exchange::kBackwardDispatch, p, h));
 }
 
 double ChunkCostModel::pp_send_s() const {
-  const double bytes = 2.0 * double(tokens_) * scenario_.model.hidden;
-  return bytes / scenario_.cluster.nic_bytes_per_second_per_gpu();
+  const double bytes = 2.0 * double(tokens_) * params_.model.hidden;
+  return bytes / params_.node.nic_bytes_per_second_per_gpu();
 }
 
 bool ChunkCostModel::moe_layer(int layer) const {
-  const auto& m = scenario_.model;
+  const auto& m = params_.model;
   return m.is_moe() && !(layer < m.layers && layer < m.dense_layers);
 }
 
@@ -256,35 +273,35 @@ ChunkCost ChunkCostModel::layer(int layer) const {
 ChunkCost ChunkCostModel::embedding() const {
   ChunkCost cost;
   Adder add{compute_, cost};
-  add.memory(4.0 * double(tokens_) * scenario_.model.hidden);
+  add.memory(4.0 * double(tokens_) * params_.model.hidden);
   return cost;
 }
 
 ChunkCost ChunkCostModel::output_head() const {
-  const auto& m = scenario_.model;
+  const auto& m = params_.model;
   ChunkCost cost;
   Adder add{compute_, cost};
   const double t = double(tokens_);
   add.memory(4.0 * t * m.hidden);
   // The output head stays in BF16 (DeepSeek-V3 sec 3.3.1); vocabulary split over TP.
-  add.gemm({tokens_, m.vocab / scenario_.plan.tp, m.hidden}, Precision::kBf16);
-  add.memory(3.0 * 4.0 * t * m.vocab / scenario_.plan.tp);  // softmax cross-entropy, FP32
+  add.gemm({tokens_, m.vocab / params_.tp, m.hidden}, Precision::kBf16);
+  add.memory(3.0 * 4.0 * t * m.vocab / params_.tp);  // softmax cross-entropy, FP32
   return cost;
 }
 
 ChunkCost ChunkCostModel::mtp_module_extras() const {
-  const auto& m = scenario_.model;
+  const auto& m = params_.model;
   ChunkCost cost;
   Adder add{compute_, cost};
   add.memory(8.0 * double(tokens_) * m.hidden);  // two RMSNorms
-  add.gemm({tokens_, m.hidden, 2 * int64_t{m.hidden}}, scenario_.plan.gemm_precision);
+  add.gemm({tokens_, m.hidden, 2 * int64_t{m.hidden}}, params_.gemm_precision);
   cost += output_head();
   return cost;
 }
 
 ChunkCost ChunkCostModel::mtp_module() const {
   ChunkCost cost = mtp_module_extras();
-  cost += layer(scenario_.model.layers);
+  cost += layer(params_.model.layers);
   return cost;
 }
 

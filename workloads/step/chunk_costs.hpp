@@ -7,7 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "models/calibration.hpp"
 #include "models/compute_cost.hpp"
+#include "models/gpu.hpp"
+#include "models/llm.hpp"
+#include "topologies/cluster.hpp"
+#include "workloads/plan/plan.hpp"
 #include "workloads/pipeline/stages.hpp"
 #include "workloads/plan/scenario.hpp"
 
@@ -53,9 +58,26 @@ struct LayerParts {
 // gradients) compute has every SM. 1 for schedules that overlap nothing.
 double overlapped_pair_slowdown(const models::GpuSpec& gpu, int comm_sms, Schedule schedule);
 
+// What the chunk cost model reads: the model, the GPU and its calibration, a node's links, and the
+// plan's parallelism, precision and micro-batch.
+struct ChunkCostParams {
+  models::ModelConfig model;
+  models::GpuSpec gpu;
+  models::Calibration calibration;
+  topo::NodeSpec node;
+  int tp = 1;
+  int ep = 1;
+  int max_nodes_per_token = 0;  // node-limited routing M (resolved: the model's default applied)
+  int sequence_length = 4096;
+  std::int64_t tokens = 0;  // per micro-batch
+  models::Precision gemm_precision = models::Precision::kFp8;
+  Recompute recompute;
+};
+ChunkCostParams chunk_cost_params(const TrainingScenario& scenario);
+
 class ChunkCostModel {
  public:
-  explicit ChunkCostModel(const TrainingScenario& scenario);
+  explicit ChunkCostModel(ChunkCostParams params);
 
   ChunkCost layer(int layer) const;  // layer == model.layers: an MTP module's block
   LayerParts layer_parts(int layer) const;
@@ -80,7 +102,7 @@ class ChunkCostModel {
   void add_dense_ffn(ChunkCost& cost) const;
   void add_moe_ffn(ChunkCost& cost, ChunkCost& routed) const;
 
-  const TrainingScenario& scenario_;
+  ChunkCostParams params_;
   models::ComputeCostModel compute_;
   int64_t tokens_;
 };

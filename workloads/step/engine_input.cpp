@@ -155,13 +155,14 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   }
   in.pp_bytes = 2.0 * s.tokens_per_micro_batch() * s.model.hidden;
   if (ep_exchanges) {
-    ExpertLoad load = expert_load(s);
+    ExpertLoad load = expert_load(expert_load_params(s));
     in.expert_load = std::move(load.factor);
     in.expert_load_max_over_mean = load.mean_max_over_mean;
   }
   const models::ComputeCostModel& compute = costs.compute();
+  const MemoryParams memory = memory_params(s);
   for (int p = 0; p < plan.pp; ++p) {
-    const RankMemory mem = rank_memory(s, stages, p);
+    const RankMemory mem = rank_memory(memory, stages, p);
     in.dense_params.push_back(mem.dense_params);
     in.expert_params.push_back(mem.expert_params);
     in.optimizer.push_back(sim::from_seconds_ceil(

@@ -10,7 +10,7 @@
 namespace codesim::workloads {
 
 StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) const {
-  const ChunkCostModel costs(s);
+  const ChunkCostModel costs(chunk_cost_params(s));
   EngineInput in = engine_input(s, costs, batch_sequences);
   in.trace_ranks = trace_ranks_;
   ClusterNetwork network(s.cluster, link_efficiency(s.calibration));

@@ -155,7 +155,7 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   if (!problems.empty()) return problems;
 
   const auto stages = split_stages(m, stage_count(plan.schedule, plan.pp), plan.stage_layers);
-  const RankMemory mem = peak_rank_memory(s, stages);
+  const RankMemory mem = peak_rank_memory(memory_params(s), stages);
   if (mem.total_bytes() > double(s.gpu.hbm_bytes)) {
     constexpr double kGiB = 1024.0 * 1024 * 1024;
     problem(

@@ -68,7 +68,7 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
 
   const auto stages =
       split_stages(s.model, stage_count(s.plan.schedule, s.plan.pp), s.plan.stage_layers);
-  e.memory = peak_rank_memory(s, stages);
+  e.memory = peak_rank_memory(memory_params(s), stages);
   e.assumptions = model.assumptions(s);
   if (ramp_model && ramp_tokens > 0) {
     e.assumptions.push_back("batch-ramp steps: the " + ramp_model->name() +

@@ -15,7 +15,7 @@ namespace {
 
 TEST(ExpertLoad, BalancedRoutingLeavesEveryGpuAtTheMean) {
   const TrainingScenario s = testing::deepseek_v3_on_2048_h800();
-  const ExpertLoad load = expert_load(s);
+  const ExpertLoad load = expert_load(expert_load_params(s));
   EXPECT_TRUE(load.factor.empty());
   EXPECT_EQ(load.mean_max_over_mean, 1.0);
 }
@@ -24,7 +24,7 @@ TEST(ExpertLoad, ZipfRoutingLoadsSomeGpusAboveTheMeanAndEplbEvensThemOut) {
   TrainingScenario s = testing::deepseek_v3_on_2048_h800();
   s.plan.routing.kind = RoutingSpec::Kind::kZipf;
   s.plan.routing.sample_tokens = 8192;
-  const ExpertLoad skewed = expert_load(s);
+  const ExpertLoad skewed = expert_load(expert_load_params(s));
   ASSERT_EQ(skewed.factor.size(), std::size_t(s.model.layers + 1));
   EXPECT_TRUE(skewed.factor[0].empty()) << "the first layers are dense";
   const auto& row = skewed.factor[s.model.dense_layers];
@@ -33,7 +33,7 @@ TEST(ExpertLoad, ZipfRoutingLoadsSomeGpusAboveTheMeanAndEplbEvensThemOut) {
   EXPECT_GT(skewed.mean_max_over_mean, 2.0);
 
   s.plan.routing.redundant_experts = 64;
-  const ExpertLoad balanced = expert_load(s);
+  const ExpertLoad balanced = expert_load(expert_load_params(s));
   EXPECT_LT(balanced.mean_max_over_mean, skewed.mean_max_over_mean / 1.5);
 }
 
@@ -70,7 +70,7 @@ TEST(ExpertLoad, MeasuredCountsAndDriftMoveTheLoad) {
   std::vector<double> counts(s.model.routed_experts, 100.0);
   counts[0] = 1000;
   s.plan.routing.measured = {counts};
-  const ExpertLoad measured = expert_load(s);
+  const ExpertLoad measured = expert_load(expert_load_params(s));
   const auto& row = measured.factor[s.model.dense_layers];
   EXPECT_EQ(std::max_element(row.begin(), row.end()) - row.begin(), 0);  // GPU 0 holds expert 0
   EXPECT_GT(row[0], 1.5);
@@ -79,7 +79,7 @@ TEST(ExpertLoad, MeasuredCountsAndDriftMoveTheLoad) {
   s.plan.routing.drift = 16;
   const auto busiest = [&](std::int64_t step) {
     s.plan.routing.step = step;
-    const auto r = expert_load(s).factor[s.model.dense_layers];
+    const auto r = expert_load(expert_load_params(s)).factor[s.model.dense_layers];
     return std::max_element(r.begin(), r.end()) - r.begin();
   };
   EXPECT_NE(busiest(0), busiest(4));

@@ -27,7 +27,7 @@ TEST(AnalyticStepModel, BreakdownAddsUpToTheStep) {
 
 TEST(AnalyticStepModel, OneF1BIsWorkPlusTheTableBubble) {
   const auto s = small_dense_gpt();
-  const ChunkCostModel costs(s);
+  const ChunkCostModel costs(chunk_cost_params(s));
   const auto stages = split_stages(s.model, 4, {});
   const int n = s.micro_batches();
   ASSERT_EQ(n, 16);
