@@ -2,82 +2,202 @@
 
 #include <algorithm>
 
-#include "workloads/step/chunk_costs.hpp"
-#include "workloads/pipeline/rank_memory.hpp"
+#include "models/calibration.hpp"
+#include "workloads/network/cluster_network.hpp"
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
+#include "workloads/pipeline/schedule_replay.hpp"
 #include "workloads/pipeline/schedules.hpp"
 #include "workloads/pipeline/stages.hpp"
+#include "workloads/step/chunk_costs.hpp"
 
 namespace codesim::workloads {
+namespace {
+
+// One stage's costs for one micro-batch, from the chunk cost model.
+struct StageTimes {
+  double f = 0;     // forward compute
+  double b = 0;     // input-gradient compute (recomputation included)
+  double w = 0;     // weight-gradient compute
+  double f_comm = 0;  // communication the forward cannot finish without (all-to-alls, TP)
+  double b_comm = 0;
+};
+
+// What one operation costs: its compute on every SM, the extra time the SMs held by
+// communication cost it (overlapped pairs only), and its communication not hidden by compute.
+struct OpTimes {
+  double compute = 0;
+  double comm_sm_share = 0;
+  double exposed_comm = 0;
+  double duration() const { return compute + comm_sm_share + exposed_comm; }
+};
+
+OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTimes* backward,
+                 double pair_slowdown) {
+  OpTimes t;
+  switch (op.kind) {
+    case PipelineOp::Kind::kForward:
+      t.compute = forward->f;
+      t.exposed_comm = forward->f_comm;
+      break;
+    case PipelineOp::Kind::kBackward:
+      t.compute = backward->b + (op.split_backward ? 0.0 : backward->w);
+      t.exposed_comm = backward->b_comm;
+      break;
+    case PipelineOp::Kind::kWeight:
+      t.compute = backward->w;
+      break;
+    case PipelineOp::Kind::kForwardBackward: {
+      // One micro-batch's compute, on the SMs communication leaves, hides the other's
+      // all-to-all as far as it lasts.
+      t.compute = forward->f + backward->b + backward->w;
+      t.comm_sm_share = t.compute * (pair_slowdown - 1.0);
+      const double comm = forward->f_comm + backward->b_comm;
+      t.exposed_comm = std::max(0.0, comm - t.compute * pair_slowdown);
+      break;
+    }
+  }
+  return t;
+}
+
+// Contention-free transfer rates and latencies, at the calibration's achieved fractions.
+struct Links {
+  double nvlink_Bps = 0;  // per GPU and direction
+  double ib_Bps = 0;      // per GPU
+  double nvlink_latency_s = 0;
+  double ib_latency_s = 0;  // under one leaf
+};
+
+Links links_of(const TrainingScenario& s) {
+  const LinkEfficiency e = link_efficiency(s.calibration);
+  Links l;
+  l.nvlink_Bps = s.cluster.node.nvlink_unidirectional_GBps * 1e9 * e.nvlink;
+  l.ib_Bps = s.cluster.node.nic_bytes_per_second_per_gpu() * e.fabric;
+  l.nvlink_latency_s = 2 * models::nvlink_link_latency(s.calibration.latency).seconds();
+  l.ib_latency_s =
+      models::fabric_hop_latency(s.calibration.latency, models::FabricTransport::kInfiniBand)
+          .end_to_end(1)
+          .seconds();
+  return l;
+}
+
+}  // namespace
+
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
   const auto& plan = s.plan;
   const ChunkCostModel costs(chunk_cost_params(s));
   const std::vector<Stage> stages =
       split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
   const int n = std::max(1, s.micro_batches(batch_sequences));
-  const double sm_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
-  const bool overlapped = overlaps_forward_and_backward(plan.schedule);
-
+  const double pair_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
   const MemoryParams memory = memory_params(s);
+  const Links links = links_of(s);
+  // GPUs of one pipeline rank (its replicas and tensor-parallel shards) sit consecutively, so
+  // they share a node only when they fit in one.
+  const int width = s.dp() * plan.tp;
+  const bool rank_in_one_node = width <= s.cluster.node.gpus;
+
+  std::vector<StageTimes> times;
+  for (const Stage& stage : stages) {
+    const ChunkCost c = costs.stage(stage);
+    times.push_back({c.forward.compute_s, c.backward_input.compute_s, c.backward_weight_s,
+                     c.forward.comm_s, c.backward_input.comm_s});
+  }
+  auto op_of = [&](const PipelineOp& op, int forward_stage, int backward_stage) {
+    return op_times(op, forward_stage >= 0 ? &times[forward_stage] : nullptr,
+                    backward_stage >= 0 ? &times[backward_stage] : nullptr, pair_slowdown);
+  };
+
+  // The operations' timeline: the schedule replayed with these costs, the pipeline sends at
+  // their contention-free time. A plan with too few micro-batches for its schedule (a batch-ramp
+  // step) falls back to the Table 2 bubble formula.
+  // A pipeline send: its bytes over NVLink between ranks of one node, else over the NICs, at the
+  // calibration's achieved rates, plus the transfer's latency. Sends that leave a GPU together
+  // share its port.
+  const double send_bytes = 2.0 * s.tokens_per_micro_batch() * s.model.hidden;
+  const int gpus_per_node = s.cluster.node.gpus;
+  auto send_s = [&](int from, int to, int together) {
+    const bool one_node = from * width / gpus_per_node == to * width / gpus_per_node;
+    return together * send_bytes / (one_node ? links.nvlink_Bps : links.ib_Bps) +
+           (one_node ? links.nvlink_latency_s : links.ib_latency_s);
+  };
+  const bool replayed = micro_batch_requirement(plan.schedule, plan.pp, n).empty();
+  ReplayResult replay;
+  if (replayed) {
+    ReplayCosts replay_costs;
+    replay_costs.send_s = send_s;
+    replay_costs.duration = [&](const PipelineOp& op, int f, int b) {
+      return op_of(op, f, b).duration();
+    };
+    replay = replay_schedule(plan.schedule, plan.pp, n, replay_costs);
+  }
+
   StepResult result;
   result.micro_batches = n;
   double slowest = -1;
+  const PipelineMap map(plan.schedule, plan.pp);
   for (int rank = 0; rank < plan.pp; ++rank) {
-    const std::vector<int> held = PipelineMap(plan.schedule, plan.pp).stages_of(rank);
     StepBreakdown b;
-    ChunkTimes mean;  // chunk times averaged over the stages this rank holds
-    // The share of this rank's forwards and backwards that run in overlapped pairs, the only
-    // compute that the SMs held by communication slow down.
-    const double in_pairs =
-        std::min(1.0, double(overlapped_pairs(plan.schedule, plan.pp, rank, n)) / n);
-    for (int index : held) {
-      const ChunkCost c = costs.stage(stages[index]);
-      const double f = c.forward.compute_s;
-      const double bwd = c.full_backward_compute_s();
-      const double w = c.backward_weight_s;
-      const double fc = c.forward.comm_s;
-      const double bc = c.backward_input.comm_s;
-      const double share = double(n) / held.size();  // micro-batches through this stage
-      ChunkTimes t;
-      t.w = w;
-      if (overlapped) {
-        // In a pair, one micro-batch's compute on (sms - comm_sms) SMs overlaps the other's
-        // all-to-all.
-        const double compute = (f + bwd) * sm_slowdown;
-        const double comm = fc + bc;
-        t.fb = std::max(compute, comm);
-        t.f = f + fc;
-        t.b = bwd + bc;
-        b.compute_s += share * (f + bwd);
-        b.comm_sm_share_s += in_pairs * share * (compute - (f + bwd));
-        b.exposed_ep_comm_s += share * std::max(0.0, comm - compute);
-      } else {
-        t.f = f + fc;
-        t.b = bwd + bc;
-        t.fb = t.f + t.b;
-        b.compute_s += share * (f + bwd);
-        b.exposed_ep_comm_s += share * (fc + bc);
+    if (replayed) {
+      for (const PipelineOp& op : schedule_rank_ops(plan.schedule, plan.pp, rank, n)) {
+        const int forward =
+            op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward
+                ? map.place({rank, op.chunk}).position
+                : -1;
+        const int backward =
+            op.kind == PipelineOp::Kind::kForward
+                ? -1
+                : map.place({rank, op.kind == PipelineOp::Kind::kForwardBackward
+                                       ? op.backward_chunk
+                                       : op.chunk})
+                      .position;
+        const OpTimes t = op_of(op, forward, backward);
+        b.compute_s += t.compute;
+        b.comm_sm_share_s += t.comm_sm_share;
+        b.exposed_ep_comm_s += t.exposed_comm;
       }
-      mean.f += t.f / held.size();
-      mean.b += t.b / held.size();
-      mean.w += t.w / held.size();
-      mean.fb += t.fb / held.size();
+      b.pipeline_bubble_s = std::max(0.0, replay.finish[rank] - replay.busy[rank]);
+    } else {
+      // Table 2: every micro-batch through each stage the rank holds, in pairs where the schedule
+      // overlaps them, plus the formula's bubble on the stages' mean chunk times.
+      const std::vector<int> held = map.stages_of(rank);
+      const double in_pairs =
+          std::min(1.0, double(overlapped_pairs(plan.schedule, plan.pp, rank, n)) / n);
+      ChunkTimes mean;
+      for (int index : held) {
+        const StageTimes& t = times[index];
+        const double share = double(n) / held.size();  // micro-batches through this stage
+        const double compute = t.f + t.b + t.w;
+        const double comm = t.f_comm + t.b_comm;
+        b.compute_s += share * compute;
+        b.comm_sm_share_s += in_pairs * share * compute * (pair_slowdown - 1.0);
+        b.exposed_ep_comm_s += share * (overlaps_forward_and_backward(plan.schedule)
+                                            ? std::max(0.0, comm - compute * pair_slowdown)
+                                            : comm);
+        mean.f += (t.f + t.f_comm) / held.size();
+        mean.b += (t.b + t.w + t.b_comm) / held.size();
+        mean.w += t.w / held.size();
+        mean.fb += std::max(compute * pair_slowdown, comm) / held.size();
+      }
+      b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
     }
-    b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
 
-    // ZeRO-1: reduce-scatter FP32 gradients, all-gather BF16 weights, ring over the replicas.
+    // ZeRO-1: FP32 gradients reduce-scattered and BF16 weights all-gathered in rings over the
+    // replicas, on NVLink when they share a node, else at a NIC's rate (the cross-node hops set
+    // a ring's pace), each of the 2 (replicas - 1) steps paying a transfer's latency.
     const RankMemory mem = rank_memory(memory, stages, rank);
-    const double ib =
-        s.cluster.nic_bytes_per_second_per_gpu() *
-        std::min(1.0, s.calibration.ib_achieved_GBps * 8.0 / s.calibration.nic_line_rate_Gbps);
     auto ring = [](double bytes, int replicas) {
       return replicas > 1 ? bytes * (replicas - 1) / replicas : 0.0;
     };
     const double dp_bytes =
         ring(mem.dense_params * (kGradientBytes + kWeightBytes), s.dp()) +
         ring(mem.expert_params * (kGradientBytes + kWeightBytes), s.expert_dp());
-    b.dp_comm_s = dp_bytes / ib;
+    const int ring_steps = 2 * (std::max(s.dp(), s.expert_dp()) - 1);
+    b.dp_comm_s = dp_bytes > 0 ? dp_bytes / (rank_in_one_node ? links.nvlink_Bps : links.ib_Bps) +
+                                     ring_steps * (rank_in_one_node ? links.nvlink_latency_s
+                                                                    : links.ib_latency_s)
+                               : 0.0;
     b.optimizer_s =
         costs.compute().memory_seconds(mem.optimizer_shard_params * kOptimizerStepBytesPerParam);
 
@@ -98,17 +218,18 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   result.network.ep_nvlink_achieved_GBps = fwd.nvlink_GBps;
   result.network.ep_forward_comm_s_per_moe_layer = fwd.dispatch_s + fwd.combine_s;
   result.network.ep_backward_comm_s_per_moe_layer = bwd.dispatch_s + bwd.combine_s;
-  result.network.pp_send_s_per_micro_batch = costs.pp_send_s();
+  result.network.pp_send_s_per_micro_batch = plan.pp > 1 ? send_s(0, 1, 1) : 0.0;
   return result;
 }
 
 std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& s) const {
   const auto& plan = s.plan;
   std::vector<std::string> a = {
-      "Step time is analytic: per-chunk costs, the schedule's bubble formula " +
+      "Step time is analytic: per-chunk costs, and every pipeline rank's schedule replayed with "
+      "them and contention-free transfers (no network, no event queue); a batch with too few "
+      "micro-batches for the schedule takes its bubble from the formula " +
           bubble_formula(plan.schedule) +
-          " (DeepSeek-V3 report Table 2) and exposed communication; no contention, no event "
-          "queue. The slowest pipeline rank sets the step.",
+          " (DeepSeek-V3 report Table 2) instead. The slowest pipeline rank sets the step.",
       "FP8 GEMM efficiency is DeepGEMM's measured TFLOPS on H800 (fraction of FP8 peak), "
       "interpolated in log2 M at the nearest measured (N, K) and applied to this GPU's peak; BF16 "
       "GEMMs (gate, output head) use the same fraction of BF16 peak.",
@@ -124,15 +245,16 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
       "BF16 both ways backward; IB at DeepEP's measured per-GPU bandwidth for the nearest EP size "
       "(scaled by NIC speed / 400 Gb/s), NVLink forwarding at 160 GB/s per 200 GB/s of NVLink, "
       "IB and NVLink concurrent.",
-      "Pipeline point-to-point sends are asynchronous and hidden behind compute.",
-      "ZeRO-1 gradient reduce-scatter (FP32) and weight all-gather (BF16) are rings over IB at "
-      "50 GB/s per 400 Gb/s NIC and are not overlapped with compute.",
+      "A pipeline send takes its latency plus its bytes over NVLink (neighbours in one node) or "
+      "a NIC at the calibration's achieved rate, and delays only the stage that waits for it.",
+      "ZeRO-1 gradient reduce-scatter (FP32) and weight all-gather (BF16) are rings over the "
+      "replicas, on NVLink when they share a node, else at a NIC's achieved rate, and are not "
+      "overlapped with compute.",
       "The AdamW step is memory-bound over this GPU's optimizer shard (22 bytes per parameter).",
       "Memory: BF16 weights, FP32 gradients, FP32 master weights and BF16 moments sharded by "
       "ZeRO-1; activations are itemised per layer (--explain) times the schedule's micro-batches "
       "in flight; 2 GiB reserved for CUDA context and communication buffers (assumed).",
-      "GPU-hours include the batch-size ramp, integrated over 16 equal token segments; the bubble "
-      "formula is used even where a ramp segment has fewer than 2*PP micro-batches.",
+      "GPU-hours include the batch-size ramp, integrated over 16 equal token segments.",
   };
   if (overlaps_forward_and_backward(plan.schedule)) {
     a.push_back("In the overlapped F&B pair, compute gets (SMs - comm_sms)/SMs = " +

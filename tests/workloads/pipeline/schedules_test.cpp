@@ -12,6 +12,7 @@
 
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/schedule_replay.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
@@ -194,90 +195,31 @@ struct Execution {
   std::vector<double> busy;  // per rank
 };
 
-// Runs every rank's operations in order, each as soon as its rank is free and its inputs are
-// there: F of micro-batch m on a stage needs F of m on the previous stage of its stream; B
-// needs B of m on the next stage and F of m on this one; W needs its B (same rank, earlier in
-// the order); F&B needs both of its halves' inputs. No communication time.
+// The schedule replayed (schedule_replay.hpp) with these unit costs and free communication.
 Execution execute(Schedule schedule, int pp, int micro_batches, const Costs& cost) {
-  // (direction, stage, micro-batch) -> finish time
-  std::map<std::tuple<int, int, int>, double> forward_done, backward_done;
-  std::vector<std::vector<PipelineOp>> ops(pp);
-  for (int r = 0; r < pp; ++r) ops[r] = schedule_rank_ops(schedule, pp, r, micro_batches);
-  std::vector<size_t> next(pp, 0);
-  std::vector<double> free_at(pp, 0);
-  Execution run;
-  run.busy.assign(pp, 0);
-
-  auto forward_ready = [&](const ChunkPlace& at, int mb, double& t) {
-    if (at.stage == 0) return true;
-    // The previous stage of this stream: the same stage number one step back, in the same
-    // direction (DualPipe) or along the V (DualPipeV): identified by (direction, stage).
-    auto it = forward_done.find({at.direction, at.stage - 1, mb});
-    if (it == forward_done.end()) return false;
-    t = std::max(t, it->second);
-    return true;
-  };
-  auto backward_ready = [&](const ChunkPlace& at, int mb, double& t) {
-    auto own = forward_done.find({at.direction, at.stage, mb});
-    if (own == forward_done.end()) return false;
-    t = std::max(t, own->second);
-    if (at.stage == at.stages - 1) return true;
-    auto it = backward_done.find({at.direction, at.stage + 1, mb});
-    if (it == backward_done.end()) return false;
-    t = std::max(t, it->second);
-    return true;
-  };
-
-  for (bool progress = true; progress;) {
-    progress = false;
-    for (int r = 0; r < pp; ++r) {
-      while (next[r] < ops[r].size()) {
-        const PipelineOp& op = ops[r][next[r]];
-        double start = free_at[r];
-        double length = 0;
-        const ChunkPlace at = chunk_place(schedule, pp, r, op.chunk, micro_batches);
-        bool ready = true;
-        switch (op.kind) {
-          case Kind::kForward:
-            ready = forward_ready(at, op.micro_batch, start);
-            length = cost.f;
-            break;
-          case Kind::kBackward:
-            ready = backward_ready(at, op.micro_batch, start);
-            length = op.split_backward ? cost.b : cost.b + cost.w;
-            break;
-          case Kind::kWeight:
-            length = cost.w;  // its B ran earlier on this rank (checked by the order test)
-            break;
-          case Kind::kForwardBackward: {
-            const ChunkPlace back = chunk_place(schedule, pp, r, op.backward_chunk, micro_batches);
-            ready = forward_ready(at, op.micro_batch, start) &&
-                    backward_ready(back, op.backward_micro_batch, start);
-            length = cost.fb;
-            break;
-          }
-        }
-        if (!ready) break;
-        const double end = start + length;
-        if (op.kind == Kind::kForward || op.kind == Kind::kForwardBackward) {
-          forward_done[{at.direction, at.stage, op.micro_batch}] = end;
-        }
-        if (op.kind == Kind::kBackward) {
-          backward_done[{at.direction, at.stage, op.micro_batch}] = end;
-        }
-        if (op.kind == Kind::kForwardBackward) {
-          const ChunkPlace back = chunk_place(schedule, pp, r, op.backward_chunk, micro_batches);
-          backward_done[{back.direction, back.stage, op.backward_micro_batch}] = end;
-        }
-        free_at[r] = end;
-        run.busy[r] += length;
-        run.makespan = std::max(run.makespan, end);
-        ++next[r];
-        progress = true;
-      }
+  ReplayCosts costs;
+  costs.send_s = [](int, int, int) { return 0.0; };
+  costs.duration = [&](const PipelineOp& op, int, int) {
+    switch (op.kind) {
+      case Kind::kForward:
+        return cost.f;
+      case Kind::kBackward:
+        return op.split_backward ? cost.b : cost.b + cost.w;
+      case Kind::kWeight:
+        return cost.w;
+      case Kind::kForwardBackward:
+        return cost.fb;
     }
+    return 0.0;
+  };
+  Execution run;
+  try {
+    const ReplayResult replay = replay_schedule(schedule, pp, micro_batches, costs);
+    run.busy = replay.busy;
+    run.makespan = replay.makespan;
+  } catch (const std::logic_error&) {
+    run.deadlock = true;
   }
-  for (int r = 0; r < pp; ++r) run.deadlock |= next[r] < ops[r].size();
   return run;
 }
 

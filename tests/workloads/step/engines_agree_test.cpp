@@ -1,0 +1,63 @@
+// The analytic step model and the event-driven engine are two ways of pricing the same step. Where
+// nothing contends (dense plans: no all-to-all, a pipeline send and a ZeRO-1 ring per GPU, each on
+// links of its own) they must agree: the event engine adds only what the closed form leaves out,
+// the latency of each transfer and the pipeline sends in the warm-up.
+
+#include <gtest/gtest.h>
+
+#include "../scenarios.hpp"
+#include "workloads/step/analytic_step_model.hpp"
+#include "workloads/step/event_step_model.hpp"
+#include "workloads/training/scenario_check.hpp"
+
+namespace codesim::workloads {
+namespace {
+
+struct Variant {
+  const char* name;
+  Schedule schedule;
+  int pp;
+  int nodes;
+  int global_batch;
+};
+
+class EnginesAgree : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
+  const Variant& v = GetParam();
+  auto s = codesim::testing::small_dense_gpt();
+  s.plan.schedule = v.schedule;
+  s.plan.pp = v.pp;
+  s.cluster.nodes = v.nodes;
+  s.plan.global_batch_sequences = v.global_batch;
+  ASSERT_TRUE(check_scenario(s).empty()) << v.name;
+  const StepResult analytic = AnalyticStepModel().step(s, v.global_batch);
+  const StepResult event = EventStepModel().step(s, v.global_batch);
+  const double ratio = event.step_time_s / analytic.step_time_s;
+  RecordProperty("event_over_analytic", std::to_string(ratio));
+  EXPECT_NEAR(ratio, 1.0, 0.005) << v.name << ": analytic " << analytic.step_time_s
+                                 << " s, event " << event.step_time_s << " s";
+  // Not only the totals: the same rank is the slowest, its compute is the same work, and its
+  // idle time is the same bubble (sends and rings aside).
+  EXPECT_EQ(event.slowest_rank, analytic.slowest_rank) << v.name;
+  EXPECT_NEAR(event.breakdown.compute_s, analytic.breakdown.compute_s,
+              1e-6 * analytic.breakdown.compute_s)
+      << v.name;
+  EXPECT_NEAR(event.breakdown.pipeline_bubble_s, analytic.breakdown.pipeline_bubble_s,
+              0.005 * analytic.step_time_s)
+      << v.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DensePlans, EnginesAgree,
+    ::testing::Values(Variant{"one_f_one_b_pp4", Schedule::k1F1B, 4, 2, 64},
+                      Variant{"one_f_one_b_pp2", Schedule::k1F1B, 2, 2, 64},
+                      Variant{"one_f_one_b_pp8_one_replica", Schedule::k1F1B, 8, 1, 32},
+                      Variant{"zb1p_pp4", Schedule::kZeroBubble1P, 4, 2, 64},
+                      Variant{"zb1p_pp2_four_nodes", Schedule::kZeroBubble1P, 2, 4, 256},
+                      Variant{"dualpipe_pp4", Schedule::kDualPipe, 4, 2, 64},
+                      Variant{"dualpipev_pp2", Schedule::kDualPipeV, 2, 2, 64}),
+    [](const ::testing::TestParamInfo<Variant>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace codesim::workloads
