@@ -46,6 +46,7 @@ const Calibration& h800_published_calibration() {
     c.measured_on = h800();
     c.source =
         "DeepGEMM README table of 2025-04-09 (H800 SXM5, NVCC 12.8); FlashMLA README (H800 SXM5); "
+        "FlashAttention-3 paper Fig. 5-6 (H100 SXM5, training attention); "
         "DeepEP README (H800, CX7 400Gb/s); DeepSeek-V3 Technical Report sec 3.2.2 (NVLink 160 "
         "GB/s achieved); isca25 Table 5 (64 B end-to-end latency over IB, RoCE and NVLink)";
     c.dense_fp8_gemm = {
@@ -71,6 +72,19 @@ const Calibration& h800_published_calibration() {
         {4, 256, 7168, 2048, 815},
     };
     c.attention_bf16_tflops = 660;  // FlashMLA compute-bound
+    // FlashAttention-3 (Shah et al., arXiv 2407.08608) Fig. 5 and 6: BF16, head dim 128, on H100
+    // 80GB SXM5, which has the H800's GH100 compute (the same 989.4 TFLOPS BF16 peak): forward
+    // with and without the causal mask, backward without it. [seq, forward, backward].
+    c.attention_training_source =
+        "FlashAttention-3 paper (arXiv 2407.08608) Fig. 5-6, H100 80GB SXM5, BF16, head dim 128";
+    const double seqs[] = {512, 1024, 2048, 4096, 8192, 16384};
+    const double forward_full[] = {467, 565, 625, 638, 646, 648};
+    const double forward_causal[] = {292, 423, 521, 579, 602, 616};
+    const double backward_full[] = {316, 424, 501, 542, 559, 561};
+    for (int i = 0; i < 6; ++i) {
+      c.attention_training.push_back({128, false, int(seqs[i]), forward_full[i], backward_full[i]});
+      c.attention_training.push_back({128, true, int(seqs[i]), forward_causal[i], 0});
+    }
     c.hbm_achieved_GBps = 3000;     // FlashMLA memory-bound
     c.nvlink_achieved_GBps = 160;
     c.nic_line_rate_Gbps = 400;

@@ -30,6 +30,16 @@ struct EpBandwidthMeasurement {
   bool over_nvlink = false;  // true when the whole EP group sits in one node
 };
 
+// Throughput of a fused training attention kernel (FlashAttention-3 style, BF16, Q/K and V of
+// one head dim), forward and backward, for one mask and sequence length.
+struct AttentionMeasurement {
+  int head_dim = 0;
+  bool causal = false;
+  int seq_len = 0;
+  double forward_tflops = 0;
+  double backward_tflops = 0;  // 0: not measured
+};
+
 // Small-message latency as published: isca25 Table 5, CPU-side end-to-end time of a 64 B transfer
 // on DeepSeek's H800 cluster (400 Gb/s CX7 InfiniBand, and RoCE on the same kind of fabric).
 // "Same leaf": both hosts under one leaf switch; "cross leaf": through a spine (three switches).
@@ -82,6 +92,13 @@ struct Calibration {
   std::vector<GemmMeasurement> dense_fp8_gemm;
   std::vector<GroupedGemmMeasurement> grouped_fp8_gemm;  // contiguous and masked layouts
   double attention_bf16_tflops = 0;                      // compute-bound attention kernel
+  // Training attention (forward and backward over whole sequences); empty: the compute-bound
+  // attention kernel's figure stands in.
+  std::vector<AttentionMeasurement> attention_training;
+  std::string attention_training_source;
+  // Launch gap and tail of one kernel, in microseconds: what back-to-back launches on one stream
+  // add to their work. 0 where no measurement gives it.
+  double kernel_overhead_us = 0;
   double hbm_achieved_GBps = 0;                          // memory-bound kernel
   double nvlink_achieved_GBps = 0;                       // per GPU, one direction
   double nic_line_rate_Gbps = 0;                         // the NIC that the EP measurements used

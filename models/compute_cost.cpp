@@ -59,6 +59,21 @@ double table_efficiency(const std::vector<Row>& rows, MOf m_of, int64_t m, int64
   return interpolate(std::move(points), std::log2(double(std::max<int64_t>(m, 1))));
 }
 
+// Output tiles of one 128 x 128 block each, the unit a persistent GEMM kernel hands to an SM.
+constexpr std::int64_t kGemmTile = 128;
+// Query rows of one head per attention work unit.
+constexpr std::int64_t kAttentionTile = 128;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// How much longer `tiles` work units take on `sms` SMs than on `all`: the ratio of their waves.
+double wave_ratio(std::int64_t tiles, int sms, int all) {
+  if (tiles <= 0 || sms <= 0 || sms >= all) return 1.0;
+  return double(ceil_div(tiles, sms)) / double(ceil_div(tiles, all));
+}
+
 }  // namespace
 
 ComputeCostModel::ComputeCostModel(GpuSpec gpu, Calibration calibration)
@@ -120,6 +135,89 @@ double ComputeCostModel::attention_seconds(double flops) const {
 
 double ComputeCostModel::memory_seconds(double bytes) const {
   return bytes / achieved_hbm_bytes_per_second();
+}
+
+double ComputeCostModel::training_attention_efficiency(int head_dim, bool causal, int seq_len,
+                                                       bool backward) const {
+  const auto& rows = calibration_.attention_training;
+  const double peak = measured_on_.bf16_dense_tflops;
+  if (rows.empty()) return calibration_.attention_bf16_tflops / peak;
+  // The measured head dim nearest in log2.
+  int nearest = rows.front().head_dim;
+  for (const auto& r : rows) {
+    if (std::abs(std::log2(double(r.head_dim) / head_dim)) <
+        std::abs(std::log2(double(nearest) / head_dim))) {
+      nearest = r.head_dim;
+    }
+  }
+  auto curve = [&](bool mask, bool bwd) {
+    std::vector<EfficiencyPoint> points;
+    for (const auto& r : rows) {
+      const double tflops = bwd ? r.backward_tflops : r.forward_tflops;
+      if (r.head_dim == nearest && r.causal == mask && tflops > 0) {
+        points.push_back({std::log2(double(r.seq_len)), tflops / peak});
+      }
+    }
+    return points;
+  };
+  const double log2_seq = std::log2(double(std::max(seq_len, 1)));
+  auto forward = [&](bool mask) {
+    auto points = curve(mask, false);
+    if (points.empty()) points = curve(!mask, false);
+    if (points.empty()) throw std::invalid_argument("calibration: no training attention forward");
+    return interpolate(std::move(points), log2_seq);
+  };
+  if (!backward) return forward(causal);
+  auto points = curve(causal, true);
+  if (!points.empty()) return interpolate(std::move(points), log2_seq);
+  points = curve(!causal, true);
+  if (points.empty()) return forward(causal);  // no backward measured at all
+  return interpolate(std::move(points), log2_seq) * forward(causal) / forward(!causal);
+}
+
+double ComputeCostModel::kernel_seconds(const Kernel& kernel, const KernelContext& context) const {
+  if (kernel.count <= 0) return 0.0;
+  const int all = gpu_.sms;
+  const int sms = context.sms > 0 ? std::min(context.sms, all) : all;
+  const double hbm = achieved_hbm_bytes_per_second() * std::clamp(context.hbm_fraction, 1e-6, 1.0);
+  const double memory = kernel.bytes / hbm;
+  double compute = 0;
+  switch (kernel.kind) {
+    case KernelKind::kGemm:
+      if (kernel.m > 0 && kernel.n > 0 && kernel.k > 0) {
+        compute = kernel.flops /
+                  (gemm_efficiency({kernel.m, kernel.n, kernel.k}) * peak_flops(kernel.precision)) *
+                  wave_ratio(ceil_div(kernel.m, kGemmTile) * ceil_div(kernel.n, kGemmTile), sms,
+                             all);
+      }
+      break;
+    case KernelKind::kGroupedGemm:
+      if (kernel.m > 0 && kernel.n > 0 && kernel.k > 0) {
+        compute = kernel.flops /
+                  (grouped_gemm_efficiency(kernel.m, kernel.n, kernel.k) *
+                   peak_flops(kernel.precision)) *
+                  wave_ratio(kernel.groups * ceil_div(kernel.m, kGemmTile) *
+                                 ceil_div(kernel.n, kGemmTile),
+                             sms, all);
+      }
+      break;
+    case KernelKind::kAttentionForward:
+    case KernelKind::kAttentionBackward: {
+      const bool backward = kernel.kind == KernelKind::kAttentionBackward;
+      const double efficiency = training_attention_efficiency(kernel.head_dim_qk, kernel.causal,
+                                                              kernel.seq_len, backward);
+      compute = kernel.flops / (efficiency * gpu_.bf16_dense_tflops * 1e12) *
+                wave_ratio(ceil_div(kernel.seq_len, kAttentionTile) * kernel.heads *
+                               std::max(kernel.sequences, 1),
+                           sms, all);
+      break;
+    }
+    case KernelKind::kMemory:
+      break;
+  }
+  const double per_launch =
+      std::max(compute, memory) + kernel.latency_s + calibration_.kernel_overhead_us * 1e-6;
+  return per_launch * kernel.count;
 }
 
 }  // namespace codesim::models

@@ -11,16 +11,30 @@
 //     group), clamped at the smallest and largest measured M.
 //  3. The time is the larger of FLOPs / (efficiency x peak) and the bytes of A, B and C over the
 //     achieved HBM bandwidth (a roofline floor for shapes far from any measurement).
+//
+// A kernel (models/kernel.hpp) is priced the same way under a KernelContext, each part from what
+// it is:
+//  - GEMMs and attention on fewer SMs than the GPU has take longer by their wave counts: a
+//    persistent kernel of T tiles runs ceil(T / sms) waves (tiles of 128 x 128 output elements
+//    for GEMMs, the FP8 block size of DeepSeek-V3's recipe and DeepGEMM's usual block; 128 query
+//    rows of one head for attention). The measured efficiency is that of all the SMs.
+//  - Memory-bound work takes its bytes over the share of the achieved HBM bandwidth the context
+//    leaves it (communication kernels running beside it take the rest); it is taken to saturate
+//    HBM on the SMs left to it.
+//  - Training attention runs at the calibration's FlashAttention-3-style throughput for the
+//    nearest measured head dim, interpolated in log2 of the sequence length; a backward with no
+//    measurement under its mask takes the other mask's, times the forward's ratio between them.
+//    Without such measurements it falls back to the compute-bound attention kernel's figure.
+//  - Each launch adds the calibration's per-kernel overhead (launch gap and tail).
 
 #include <cstdint>
 #include <string>
 
 #include "models/calibration.hpp"
 #include "models/gpu.hpp"
+#include "models/kernel.hpp"
 
 namespace codesim::models {
-
-enum class Precision { kFp8, kBf16 };
 
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
@@ -42,6 +56,12 @@ class ComputeCostModel {
   double attention_seconds(double flops) const;
   // A memory-bound kernel moving `bytes` through HBM at the calibrated achieved fraction.
   double memory_seconds(double bytes) const;
+
+  // Every launch of `kernel` under `context`.
+  double kernel_seconds(const Kernel& kernel, const KernelContext& context = {}) const;
+  // Fraction of BF16 peak that training attention reaches (forward or backward).
+  double training_attention_efficiency(int head_dim, bool causal, int seq_len,
+                                       bool backward) const;
 
   double peak_flops(Precision precision) const;  // FLOP/s; FP8 falls back to BF16 without FP8
   double achieved_hbm_bytes_per_second() const;

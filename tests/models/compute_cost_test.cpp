@@ -37,6 +37,26 @@ TEST(ComputeCost, DefaultCalibrationCarriesThePublishedTables) {
   EXPECT_EQ(cal.hbm_achieved_GBps, flashmla["memory_bound_gbps"].as<double>());
   EXPECT_EQ(cal.nvlink_achieved_GBps,
             published()["calibration_h800"]["nvlink_achieved_gbps"].as<double>());
+  // FlashAttention-3's training attention, as carried in validation/reference.
+  const auto fa3 = published()["calibration_h800"]["flashattention3_h100_bf16_hd128"];
+  std::size_t rows = 0;
+  for (const auto& r : cal.attention_training) {
+    const auto table = r.causal ? fa3["forward_causal"] : fa3["forward_noncausal"];
+    bool found = false;
+    for (const auto& point : table) {
+      if (point[0].as<int>() != r.seq_len) continue;
+      found = true;
+      EXPECT_EQ(r.forward_tflops, point[1].as<double>()) << r.seq_len;
+    }
+    EXPECT_TRUE(found) << r.seq_len;
+    if (!r.causal) {
+      for (const auto& point : fa3["backward_noncausal"]) {
+        if (point[0].as<int>() == r.seq_len) EXPECT_EQ(r.backward_tflops, point[1].as<double>());
+      }
+    }
+    ++rows;
+  }
+  EXPECT_EQ(rows, fa3["forward_causal"].size() + fa3["forward_noncausal"].size());
 }
 
 TEST(ComputeCost, MeasuredShapesReproduceTheirMeasurement) {
@@ -97,6 +117,108 @@ TEST(ComputeCost, TinyShapesAreBoundByMemoryTraffic) {
   const GemmShape thin{1, 32768, 32768};  // a GEMV: 1 GiB of weights for 2 GFLOP
   const double bytes = 32768.0 * 32768 + 32768 + 2 * 32768;
   EXPECT_DOUBLE_EQ(model.gemm_seconds(thin, Precision::kFp8), bytes / 3000e9);
+}
+
+}  // namespace
+}  // namespace codesim::models
+
+namespace codesim::models {
+namespace {
+
+Kernel memory_kernel(double bytes) {
+  Kernel k;
+  k.name = "copy";
+  k.kind = KernelKind::kMemory;
+  k.bytes = bytes;
+  return k;
+}
+
+Kernel fp8_gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
+  Kernel g;
+  g.name = "gemm";
+  g.kind = KernelKind::kGemm;
+  g.precision = Precision::kFp8;
+  g.m = m, g.n = n, g.k = k;
+  g.flops = 2.0 * m * n * k;
+  g.bytes = double(m) * k + double(n) * k + 2.0 * m * n;
+  return g;
+}
+
+TEST(KernelCost, TheRooflinePicksTheBound) {
+  const auto model = h800_model();
+  // 3 GB through HBM at FlashMLA's achieved 3000 GB/s: 1 ms.
+  EXPECT_NEAR(model.kernel_seconds(memory_kernel(3e9)), 1e-3, 1e-12);
+  // A measured shape is compute-bound at its measured TFLOPS.
+  const Kernel big = fp8_gemm(4096, 7168, 16384);
+  EXPECT_NEAR(big.flops / model.kernel_seconds(big) / 1e12, 1520, 1e-6);
+  // The same GEMM with its bytes inflated past the compute time becomes memory-bound.
+  Kernel heavy = big;
+  heavy.bytes = 30e9;
+  EXPECT_NEAR(model.kernel_seconds(heavy), 10e-3, 1e-12);
+}
+
+TEST(KernelCost, FewerSmsCostGemmsTheirWaves) {
+  const auto model = h800_model();
+  // 4096 x 7168 in 128 x 128 tiles: 32 x 56 = 1792 tiles; 14 waves on 132 SMs, 16 on 112, 28 on
+  // 66.
+  const Kernel g = fp8_gemm(4096, 7168, 16384);
+  const double all = model.kernel_seconds(g);
+  EXPECT_NEAR(model.kernel_seconds(g, {112, 1.0}) / all, 16.0 / 14.0, 1e-12);
+  EXPECT_NEAR(model.kernel_seconds(g, {66, 1.0}) / all, 28.0 / 14.0, 1e-12);
+  // 128 tiles fill one wave on 132 SMs and need two on 112.
+  const Kernel narrow = fp8_gemm(4096, 512, 32768);
+  EXPECT_NEAR(model.kernel_seconds(narrow, {112, 1.0}) / model.kernel_seconds(narrow), 2.0, 1e-12);
+  // Memory-bound work does not care how many SMs it has, only how much HBM bandwidth.
+  EXPECT_DOUBLE_EQ(model.kernel_seconds(memory_kernel(1e9), {66, 1.0}),
+                   model.kernel_seconds(memory_kernel(1e9)));
+}
+
+TEST(KernelCost, CommunicationsShareOfHbmSlowsMemoryBoundKernelsOnly) {
+  const auto model = h800_model();
+  EXPECT_NEAR(model.kernel_seconds(memory_kernel(1e9), {0, 0.5}) /
+                  model.kernel_seconds(memory_kernel(1e9)),
+              2.0, 1e-12);
+  const Kernel g = fp8_gemm(4096, 7168, 16384);  // compute-bound: unchanged
+  EXPECT_DOUBLE_EQ(model.kernel_seconds(g, {0, 0.5}), model.kernel_seconds(g));
+}
+
+TEST(KernelCost, TrainingAttentionRunsAtFlashAttention3sThroughput) {
+  const auto model = h800_model();
+  const auto fa3 = published()["calibration_h800"]["flashattention3_h100_bf16_hd128"];
+  const double causal_4k = fa3["forward_causal"][3][1].as<double>();
+  const double full_4k = fa3["forward_noncausal"][3][1].as<double>();
+  const double backward_full_4k = fa3["backward_noncausal"][3][1].as<double>();
+  EXPECT_NEAR(model.training_attention_efficiency(128, true, 4096, false) * 989.4, causal_4k,
+              1e-9);
+  EXPECT_NEAR(model.training_attention_efficiency(128, false, 4096, true) * 989.4,
+              backward_full_4k, 1e-9);
+  // No causal backward was measured: the non-causal one times the forward's causal ratio.
+  EXPECT_NEAR(model.training_attention_efficiency(128, true, 4096, true) * 989.4,
+              backward_full_4k * causal_4k / full_4k, 1e-9);
+  // V3's 192-wide Q/K head takes the nearest measured head dim; between sequence lengths the
+  // efficiency is interpolated in log2 of the length.
+  EXPECT_DOUBLE_EQ(model.training_attention_efficiency(192, true, 4096, false),
+                   model.training_attention_efficiency(128, true, 4096, false));
+  const double at_2k = fa3["forward_causal"][2][1].as<double>();
+  EXPECT_NEAR(model.training_attention_efficiency(128, true, 2896, false) * 989.4,
+              (at_2k + causal_4k) / 2, 0.01);
+  Kernel a;
+  a.kind = KernelKind::kAttentionForward;
+  a.heads = 128, a.head_dim_qk = 192, a.head_dim_v = 128, a.seq_len = 4096, a.sequences = 1;
+  a.flops = 1e12;
+  EXPECT_NEAR(a.flops / model.kernel_seconds(a) / 1e12, causal_4k, 1e-6);
+}
+
+TEST(KernelCost, EachLaunchPaysTheCalibratedOverhead) {
+  Calibration c = h800_published_calibration();
+  EXPECT_EQ(c.kernel_overhead_us, 0);  // no published measurement gives it
+  c.kernel_overhead_us = 5;
+  const ComputeCostModel model(codesim::testing::gpu_preset("h800"), c);
+  Kernel k = memory_kernel(3e9);
+  k.count = 3;
+  EXPECT_NEAR(model.kernel_seconds(k), 3 * (1e-3 + 5e-6), 1e-12);
+  k.latency_s = 2e-6;  // a notify's wait, per launch
+  EXPECT_NEAR(model.kernel_seconds(k), 3 * (1e-3 + 7e-6), 1e-12);
 }
 
 }  // namespace

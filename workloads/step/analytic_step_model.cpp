@@ -15,17 +15,19 @@
 namespace codesim::workloads {
 namespace {
 
-// One stage's costs for one micro-batch, from the chunk cost model.
+// One stage's costs for one micro-batch, from the chunk cost model: compute on every SM and in
+// an overlapped pair (chunk_costs.hpp's comm-SM rule), and the communication each pass waits on.
 struct StageTimes {
-  double f = 0;     // forward compute
-  double b = 0;     // input-gradient compute (recomputation included)
-  double w = 0;     // weight-gradient compute
-  double f_comm = 0;  // communication the forward cannot finish without (all-to-alls, TP)
+  double f = 0, f_pair = 0;  // forward compute
+  double b = 0, b_pair = 0;  // input-gradient compute (recomputation included)
+  double w = 0, w_pair = 0;  // weight-gradient compute
+  double f_comm = 0;         // communication the forward cannot finish without (all-to-alls, TP)
   double b_comm = 0;
 };
 
-// What one operation costs: its compute on every SM, the extra time the SMs held by
-// communication cost it (overlapped pairs only), and its communication not hidden by compute.
+// What one operation costs: its compute on every SM, the extra time the SMs and HBM bandwidth
+// held by communication cost it (overlapped pairs only), and its communication not hidden by
+// compute.
 struct OpTimes {
   double compute = 0;
   double comm_sm_share = 0;
@@ -33,8 +35,7 @@ struct OpTimes {
   double duration() const { return compute + comm_sm_share + exposed_comm; }
 };
 
-OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTimes* backward,
-                 double pair_slowdown) {
+OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTimes* backward) {
   OpTimes t;
   switch (op.kind) {
     case PipelineOp::Kind::kForward:
@@ -49,12 +50,13 @@ OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTim
       t.compute = backward->w;
       break;
     case PipelineOp::Kind::kForwardBackward: {
-      // One micro-batch's compute, on the SMs communication leaves, hides the other's
-      // all-to-all as far as it lasts.
+      // One micro-batch's compute, at the pair's price, hides the other's all-to-all as far as
+      // it lasts.
       t.compute = forward->f + backward->b + backward->w;
-      t.comm_sm_share = t.compute * (pair_slowdown - 1.0);
+      const double pair = forward->f_pair + backward->b_pair + backward->w_pair;
+      t.comm_sm_share = pair - t.compute;
       const double comm = forward->f_comm + backward->b_comm;
-      t.exposed_comm = std::max(0.0, comm - t.compute * pair_slowdown);
+      t.exposed_comm = std::max(0.0, comm - pair);
       break;
     }
   }
@@ -90,7 +92,6 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   const std::vector<Stage> stages =
       split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
   const int n = std::max(1, s.micro_batches(batch_sequences));
-  const double pair_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
   const MemoryParams memory = memory_params(s);
   const Links links = links_of(s);
   // GPUs of one pipeline rank (its replicas and tensor-parallel shards) sit consecutively, so
@@ -101,12 +102,13 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   std::vector<StageTimes> times;
   for (const Stage& stage : stages) {
     const ChunkCost c = costs.stage(stage);
-    times.push_back({c.forward.compute_s, c.backward_input.compute_s, c.backward_weight_s,
-                     c.forward.comm_s, c.backward_input.comm_s});
+    times.push_back({c.forward.compute_s, c.forward.pair_compute_s, c.backward_input.compute_s,
+                     c.backward_input.pair_compute_s, c.backward_weight.compute_s,
+                     c.backward_weight.pair_compute_s, c.forward.comm_s, c.backward_input.comm_s});
   }
   auto op_of = [&](const PipelineOp& op, int forward_stage, int backward_stage) {
     return op_times(op, forward_stage >= 0 ? &times[forward_stage] : nullptr,
-                    backward_stage >= 0 ? &times[backward_stage] : nullptr, pair_slowdown);
+                    backward_stage >= 0 ? &times[backward_stage] : nullptr);
   };
 
   // The operations' timeline: the schedule replayed with these costs, the pipeline sends at
@@ -165,20 +167,20 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
       const double in_pairs =
           std::min(1.0, double(overlapped_pairs(plan.schedule, plan.pp, rank, n)) / n);
       ChunkTimes mean;
+      const bool overlapped = overlaps_forward_and_backward(plan.schedule);
       for (int index : held) {
         const StageTimes& t = times[index];
         const double share = double(n) / held.size();  // micro-batches through this stage
         const double compute = t.f + t.b + t.w;
+        const double pair = overlapped ? t.f_pair + t.b_pair + t.w_pair : compute;
         const double comm = t.f_comm + t.b_comm;
         b.compute_s += share * compute;
-        b.comm_sm_share_s += in_pairs * share * compute * (pair_slowdown - 1.0);
-        b.exposed_ep_comm_s += share * (overlaps_forward_and_backward(plan.schedule)
-                                            ? std::max(0.0, comm - compute * pair_slowdown)
-                                            : comm);
+        b.comm_sm_share_s += in_pairs * share * (pair - compute);
+        b.exposed_ep_comm_s += share * (overlapped ? std::max(0.0, comm - pair) : comm);
         mean.f += (t.f + t.f_comm) / held.size();
         mean.b += (t.b + t.w + t.b_comm) / held.size();
         mean.w += t.w / held.size();
-        mean.fb += std::max(compute * pair_slowdown, comm) / held.size();
+        mean.fb += std::max(pair, comm) / held.size();
       }
       b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
     }
@@ -230,15 +232,23 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
       "micro-batches for the schedule takes its bubble from the formula " +
           bubble_formula(plan.schedule) +
           " (DeepSeek-V3 report Table 2) instead. The slowest pipeline rank sets the step.",
-      "FP8 GEMM efficiency is DeepGEMM's measured TFLOPS on H800 (fraction of FP8 peak), "
-      "interpolated in log2 M at the nearest measured (N, K) and applied to this GPU's peak; BF16 "
-      "GEMMs (gate, output head) use the same fraction of BF16 peak.",
-      "Backward GEMMs (data and weight gradients) take the forward GEMM's time: same FLOPs, "
-      "efficiency of the forward shape.",
-      "Attention score/value matmuls run at FlashMLA's 660 TFLOPS on H800 (66.7% of BF16 peak); "
-      "backward takes 2.5x forward (FlashAttention-style recomputation of scores).",
-      "Element-wise kernels (norms, activations, residuals, cross-entropy) are memory-bound at "
-      "FlashMLA's 3000 GB/s on H800 (89.6% of HBM peak); backward moves twice the bytes.",
+      "Compute is priced kernel by kernel (step/layer_kernels.hpp lists what an FP8 "
+      "DeepSeek-style step launches per layer pass: GEMMs, casts, norms, RoPE, attention, "
+      "SwiGLU, gate, permutations, sums): each the larger of its FLOPs over its efficiency and "
+      "its HBM bytes over the achieved HBM bandwidth, plus the calibration's per-kernel overhead "
+      "(0 in the published calibration: no published figure).",
+      "GEMM efficiency is DeepGEMM's measured TFLOPS on H800 (fraction of FP8 peak), "
+      "interpolated in log2 M at the nearest measured (N, K) and applied to this GPU's peak; "
+      "BF16 GEMMs (gate, output head) use the same fraction of BF16 peak. Data and weight "
+      "gradients are GEMMs of their own shapes, (tokens, in, out) and (out, in, tokens).",
+      "Training attention runs at FlashAttention-3's measured throughput (H100 SXM5, BF16, head "
+      "dim 128: 579 TFLOPS causal forward at 4K); the causal backward is its non-causal one "
+      "times the forward's causal ratio; FLOPs count V3's real dims (192 for Q/K, 128 for V).",
+      "Element-wise and cast kernels are memory-bound at FlashMLA's 3000 GB/s on H800 (89.6% of "
+      "HBM peak).",
+      "In an overlapped pair compute runs on the SMs communication leaves (GEMMs and attention "
+      "slower by their wave counts of 128 x 128 tiles) with the HBM bandwidth DeepEP's "
+      "all-to-all leaves (every byte read and written once, at DeepEP's IB and NVLink rates).",
       "Routing is balanced: every expert receives ep*tokens*k/E copies; a token picks M nodes "
       "uniformly and its k experts uniformly among their experts (hypergeometric copy counts).",
       "Expert all-to-all: FP8 dispatch (one FP32 scale per 128 values) and BF16 combine forward, "

@@ -1,38 +1,55 @@
 #pragma once
 // Cost of one micro-batch through pieces of the model on one GPU: forward, backward for inputs,
-// backward for weights, and the communication each pass waits on. Pure functions of the scenario
-// and the calibrated cost models; the analytic step model and, later, the event-driven engine
-// build on them.
+// backward for weights, and the communication each pass waits on, priced kernel by kernel
+// (step/layer_kernels.hpp says what runs, models/compute_cost.hpp what each kernel costs).
+//
+// Every pass has two compute prices: on every SM, and in an overlapped pair. The comm-SM rule,
+// stated once here (pair_context): while DualPipe's F&B pair runs, DeepEP's kernels hold
+// `comm_sms` of the SMs and stream the all-to-all through HBM, so compute kernels run on the
+// other SMs (GEMMs and attention slower by their wave counts) with the HBM bandwidth the
+// communication leaves (memory-bound kernels slower by that share). Elsewhere (a lone forward or
+// backward, the trailing weight gradients) compute has the whole GPU.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "models/calibration.hpp"
 #include "models/compute_cost.hpp"
 #include "models/gpu.hpp"
+#include "models/kernel.hpp"
 #include "models/llm.hpp"
 #include "topologies/cluster.hpp"
-#include "workloads/plan/plan.hpp"
+#include "workloads/moe/token_copies.hpp"
 #include "workloads/pipeline/stages.hpp"
+#include "workloads/plan/plan.hpp"
 #include "workloads/plan/scenario.hpp"
+#include "workloads/step/layer_kernels.hpp"
 
 namespace codesim::workloads {
 
 struct PassCost {
-  double compute_s = 0;  // on all of the GPU's SMs
-  double comm_s = 0;     // communication the pass cannot finish without
+  double compute_s = 0;       // on every SM
+  double pair_compute_s = 0;  // in an overlapped pair (pair_context)
+  double comm_s = 0;          // communication the pass cannot finish without
 };
 
 struct ChunkCost {
   PassCost forward;
-  PassCost backward_input;       // B of zero-bubble notation, recomputation included
-  double backward_weight_s = 0;  // W
+  PassCost backward_input;   // B of zero-bubble notation, recomputation included
+  PassCost backward_weight;  // W
 
   ChunkCost& operator+=(const ChunkCost& other);
-  double full_backward_compute_s() const { return backward_input.compute_s + backward_weight_s; }
+  double full_backward_compute_s() const {
+    return backward_input.compute_s + backward_weight.compute_s;
+  }
+  double full_backward_pair_compute_s() const {
+    return backward_input.pair_compute_s + backward_weight.pair_compute_s;
+  }
 };
 
-// Time of the expert-parallel all-to-alls of one MoE layer for one micro-batch.
+// Time of the expert-parallel all-to-alls of one MoE layer for one micro-batch, at DeepEP's
+// measured bandwidth (the analytic model's price; the event engine plays them as flows).
 struct EpCommCost {
   double dispatch_s = 0;
   double combine_s = 0;
@@ -42,24 +59,23 @@ struct EpCommCost {
   double nvlink_GBps = 0;  // achieved, per GPU
 };
 
-// One layer cut where an MoE layer's all-to-alls cut it, for the event-driven engine: the
-// attention half (norm, attention, output projection, residual) and the FFN half (dense FFN, or
-// the gate, routed and shared experts and the weighted sum). Communication is left out of both.
+// One layer cut where an MoE layer's all-to-alls cut it: the compute before the dispatch, between
+// dispatch and combine (routed experts apart, their time scales with the GPU's load) and after
+// the combine, and the communication-stream kernels each all-to-all runs before its data moves.
+// A layer without all-to-alls is all `before`.
 struct LayerParts {
-  ChunkCost attention;
-  ChunkCost ffn;     // for an MoE layer without its routed experts (gate, shared experts, sum)
-  ChunkCost routed;  // an MoE layer's routed experts at a balanced load (grouped GEMMs)
-  bool moe = false;  // the FFN half sits between a dispatch and a combine
+  ChunkCost before;   // attention, the FFN norm, the gate
+  ChunkCost between;  // the permutation of the received copies, the shared experts
+  ChunkCost routed;   // the routed experts at a balanced load
+  ChunkCost after;    // the weighted sum of the returned copies, the residual
+  // Communication-stream work before each all-to-all's data (DeepEP's cast, layout, notify), by
+  // Exchange: seconds.
+  double exchange_setup_s[kExchanges] = {0, 0, 0, 0};
+  bool moe = false;  // cut at a dispatch and a combine
 };
 
-// The comm-SM rule, stated once for both step models: while DualPipe's overlapped pair runs,
-// communication kernels hold `comm_sms` of the GPU's SMs and compute runs on the rest, so it takes
-// sms / (sms - comm_sms) as long. Elsewhere (a lone forward or backward, the trailing weight
-// gradients) compute has every SM. 1 for schedules that overlap nothing.
-double overlapped_pair_slowdown(const models::GpuSpec& gpu, int comm_sms, Schedule schedule);
-
 // What the chunk cost model reads: the model, the GPU and its calibration, a node's links, and the
-// plan's parallelism, precision and micro-batch.
+// plan's parallelism, precision, SMs for communication and micro-batch.
 struct ChunkCostParams {
   models::ModelConfig model;
   models::GpuSpec gpu;
@@ -72,18 +88,37 @@ struct ChunkCostParams {
   std::int64_t tokens = 0;  // per micro-batch
   models::Precision gemm_precision = models::Precision::kFp8;
   Recompute recompute;
+  int comm_sms = 0;  // SMs the communication kernels hold in an overlapped pair
 };
 ChunkCostParams chunk_cost_params(const TrainingScenario& scenario);
+
+// One kernel of a pass, priced: every launch, on every SM and in an overlapped pair.
+struct PricedKernel {
+  models::Kernel kernel;
+  double seconds = 0;
+  double pair_seconds = 0;
+};
 
 class ChunkCostModel {
  public:
   explicit ChunkCostModel(ChunkCostParams params);
 
-  ChunkCost layer(int layer) const;  // layer == model.layers: an MTP module's block
+  // Kernel contexts: the whole GPU, and what an overlapped pair leaves compute.
+  const models::KernelContext& full_context() const { return full_; }
+  const models::KernelContext& pair_context() const { return pair_; }
+  const KernelShapes& shapes() const { return shapes_; }
+
+  LayerKernels kernels(int layer) const;  // layer == model.layers: an MTP module's block
+  std::vector<PricedKernel> price(const std::vector<models::Kernel>& kernels) const;
+  // The compute-stream kernels of a piece, every pass; communication-stream ones are left out.
+  ChunkCost cost(const PieceKernels& piece) const;
+  // The communication-stream kernels of a pass, in seconds.
+  double comm_stream_seconds(const std::vector<models::Kernel>& kernels) const;
+
+  ChunkCost layer(int layer) const;  // its compute, and its all-to-alls at DeepEP's rate
   LayerParts layer_parts(int layer) const;
   bool moe_layer(int layer) const;
-  // An MTP module without its block: norms, projection, the shared output head.
-  ChunkCost mtp_module_extras() const;
+  ChunkCost mtp_module_extras() const;  // norms and projection; its block and head apart
   ChunkCost embedding() const;
   ChunkCost output_head() const;  // final norm, head GEMM and cross-entropy
   ChunkCost mtp_module() const;   // its norms, projection, block and the shared head
@@ -98,13 +133,13 @@ class ChunkCostModel {
  private:
   EpCommCost ep_cost(double dispatch_bytes_per_copy, double combine_bytes_per_copy) const;
   double achieved_nvlink_GBps() const;  // per GPU, one direction
-  void add_attention(ChunkCost& cost) const;
-  void add_dense_ffn(ChunkCost& cost) const;
-  void add_moe_ffn(ChunkCost& cost, ChunkCost& routed) const;
+  void add_tensor_parallel(ChunkCost& cost) const;
 
   ChunkCostParams params_;
   models::ComputeCostModel compute_;
-  int64_t tokens_;
+  KernelShapes shapes_;
+  models::KernelContext full_;
+  models::KernelContext pair_;
 };
 
 }  // namespace codesim::workloads

@@ -164,6 +164,8 @@ class Engine {
   const std::vector<GroupFlow>& group_flows(int group);
   void arrive_exchange(int rank, int index);
   void start_exchange(std::uint32_t slot);
+  void on_exchange_setup_done(sim::Simulator& sim, std::uint64_t slot);
+  void send_exchange(std::uint32_t slot);
   void finish_exchange(std::uint32_t slot);
 
   void check_key_ranges() const;
@@ -431,16 +433,19 @@ void Engine::try_compute(int r) {
   rank.computing = true;
   rank.compute_started = sim_.now();
   const Segment& segment = segments(t)[t.segment];
+  // In an overlapped pair the communication kernels hold some SMs and HBM bandwidth: the
+  // segment's pair time; elsewhere compute has the whole GPU.
   Time duration = segment.duration;
+  Time pair = segment.pair_duration;
   if (segment.routed > Time::zero()) {
     const double factor = load_factor(segment.layer, slot_of(r) % in_.ep);
     duration += factor == 1.0 ? segment.routed : sim::scaled_ceil(segment.routed, factor);
+    pair += factor == 1.0 ? segment.pair_routed : sim::scaled_ceil(segment.pair_routed, factor);
   }
   rank.times.compute += duration;
-  if (rank.pair && in_.overlapped_pair_slowdown != 1.0) {
-    const Time slowed = sim::scaled_ceil(duration, in_.overlapped_pair_slowdown);
-    rank.times.comm_sm_share += slowed - duration;
-    duration = slowed;
+  if (rank.pair) {
+    rank.times.comm_sm_share += pair - duration;
+    duration = pair;
   }
   sim_.schedule_in<&Engine::on_compute_done>(duration, *this, std::uint64_t(r) * 2 + index);
 }
@@ -537,6 +542,21 @@ void Engine::start_exchange(std::uint32_t slot) {
   ExchangeRun& run = exchanges_[slot];
   run.started = sim_.now();
   exchange_slots_.erase(run.key);
+  // The communication stream's kernels before the data moves (DeepEP's cast, layout, notify).
+  const Time setup = in_.exchanges[int(run.kind)].setup;
+  if (setup > Time::zero()) {
+    sim_.schedule_in<&Engine::on_exchange_setup_done>(setup, *this, slot);
+  } else {
+    send_exchange(slot);
+  }
+}
+
+void Engine::on_exchange_setup_done(sim::Simulator&, std::uint64_t slot) {
+  send_exchange(std::uint32_t(slot));
+}
+
+void Engine::send_exchange(std::uint32_t slot) {
+  ExchangeRun& run = exchanges_[slot];
   const ExchangeBytes& bytes = in_.exchanges[int(run.kind)];
   if (net_) {
     const std::uint64_t tag = FlowTag::pack(FlowTag::kExchange, slot);

@@ -35,10 +35,15 @@ struct Segment {
   enum class Kind : std::uint8_t { kCompute, kAllToAll };
   Kind kind = Kind::kCompute;
   Exchange exchange = Exchange::kForwardDispatch;  // kAllToAll
-  sim::Time duration;                              // kCompute, on all of the GPU's SMs
-  // kCompute: routed-expert work at a balanced load, scaled by the GPU's load factor for
-  // `layer` (EngineInput::expert_load); kAllToAll: its traffic scales with the loads of `layer`.
+  // kCompute: on every SM, and in an overlapped pair (on the SMs and with the HBM bandwidth the
+  // communication kernels leave; chunk_costs.hpp's comm-SM rule).
+  sim::Time duration;
+  sim::Time pair_duration;
+  // kCompute: routed-expert work at a balanced load, scaled by the GPU's load factor for `layer`
+  // (EngineInput::expert_load), on every SM and in a pair; kAllToAll: its traffic scales with the
+  // loads of `layer`.
   sim::Time routed;
+  sim::Time pair_routed;
   int layer = -1;  // the model layer of an MoE piece, -1 otherwise
 };
 
@@ -51,8 +56,10 @@ struct StagePasses {
   std::vector<Segment> weight;         // W
 };
 
-// Bytes of one all-to-all per GPU pair, for a balanced router.
+// One all-to-all of an MoE layer: the communication-stream kernels before its data moves (DeepEP's
+// cast, layout, notify), and its bytes per GPU pair for a balanced router.
 struct ExchangeBytes {
+  sim::Time setup;
   double ib_per_remote_node = 0;  // to the same-index GPU of every other node of the EP group
   double nvlink_per_peer = 0;     // to every other GPU of its node in the group (forwarded or own)
 };
@@ -66,9 +73,6 @@ struct EngineInput {
   int ep = 1;                       // replicas per EP group (consecutive; tp must be 1 when ep > 1)
   int micro_batches = 1;            // per replica
   std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
-  // While a rank runs an overlapped pair (DualPipe's F&B), its compute segments take this times
-  // their duration: communication kernels hold some SMs (chunk_costs.hpp's comm-SM rule).
-  double overlapped_pair_slowdown = 1;
   std::array<ExchangeBytes, kExchanges> exchanges{};  // at a balanced load
   // [layer][GPU of the EP group]: its routed tokens over the group's mean (expert_load.hpp);
   // empty: balanced. A GPU's routed-expert compute scales with its factor, and the tokens sent

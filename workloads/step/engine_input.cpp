@@ -16,91 +16,134 @@ namespace {
 
 using sim::Time;
 
+// A compute piece's time on every SM and in an overlapped pair; its communication left in series
+// (a tensor-parallel all-reduce over NVLink inside the group) counts in both.
+struct Work {
+  double seconds = 0;
+  double pair_seconds = 0;
+  Work& operator+=(const Work& o) {
+    seconds += o.seconds;
+    pair_seconds += o.pair_seconds;
+    return *this;
+  }
+};
+Work forward_of(const ChunkCost& c) {
+  return {c.forward.compute_s + c.forward.comm_s, c.forward.pair_compute_s + c.forward.comm_s};
+}
+Work input_of(const ChunkCost& c) {
+  return {c.backward_input.compute_s + c.backward_input.comm_s,
+          c.backward_input.pair_compute_s + c.backward_input.comm_s};
+}
+Work weight_of(const ChunkCost& c) {
+  return {c.backward_weight.compute_s, c.backward_weight.pair_compute_s};
+}
+Work full_backward_of(const ChunkCost& c) {
+  Work w = input_of(c);
+  w += weight_of(c);
+  return w;
+}
+
+Segment compute_segment(const Work& work, const Work& routed, int layer) {
+  Segment s;
+  s.duration = sim::from_seconds_ceil(std::max(0.0, work.seconds));
+  s.pair_duration = sim::from_seconds_ceil(std::max(0.0, work.pair_seconds));
+  s.routed = sim::from_seconds_ceil(std::max(0.0, routed.seconds));
+  s.pair_routed = sim::from_seconds_ceil(std::max(0.0, routed.pair_seconds));
+  s.layer = layer;
+  return s;
+}
+
 // Appends a compute segment, merging it into a compute segment just before it.
-void add_compute(std::vector<Segment>& segs, double seconds) {
-  if (seconds <= 0) return;
-  const Time t = sim::from_seconds_ceil(seconds);
+void add_compute(std::vector<Segment>& segs, const Work& work) {
+  if (work.seconds <= 0) return;
+  const Segment s = compute_segment(work, {}, -1);
   if (!segs.empty() && segs.back().kind == Segment::Kind::kCompute) {
-    segs.back().duration += t;
+    segs.back().duration += s.duration;
+    segs.back().pair_duration += s.pair_duration;
   } else {
-    segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch, t, Time::zero(), -1});
+    segs.push_back(s);
   }
 }
 
 void add_exchange(std::vector<Segment>& segs, Exchange exchange, int layer) {
-  segs.push_back({Segment::Kind::kAllToAll, exchange, Time::zero(), Time::zero(), layer});
+  Segment s;
+  s.kind = Segment::Kind::kAllToAll;
+  s.exchange = exchange;
+  s.layer = layer;
+  segs.push_back(s);
 }
 
 // A compute segment with routed-expert work of `layer` in it, whose time scales with the GPU's
 // load; kept apart from neighbouring compute (another layer's routed work must not merge in).
-void add_routed(std::vector<Segment>& segs, double seconds, double routed_seconds, int layer) {
-  segs.push_back({Segment::Kind::kCompute, Exchange::kForwardDispatch,
-                  sim::from_seconds_ceil(std::max(0.0, seconds)),
-                  sim::from_seconds_ceil(std::max(0.0, routed_seconds)), layer});
+void add_routed(std::vector<Segment>& segs, const Work& work, const Work& routed, int layer) {
+  segs.push_back(compute_segment(work, routed, layer));
 }
 
-// The passes of one model stage: whole-layer costs from the chunk cost model, each MoE layer cut
+// The passes of one model stage: each layer's pieces from the chunk cost model, an MoE layer cut
 // at its all-to-alls; the backward runs the layers in reverse.
 StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig& model,
                          const Stage& stage, bool ep_exchanges) {
   struct Piece {
-    ChunkCost before;  // compute before the dispatch (or the whole piece when no exchange)
-    ChunkCost after;   // compute between dispatch and combine, routed experts apart
-    ChunkCost routed;  // routed experts at a balanced load
+    ChunkCost before;   // compute before the dispatch (the whole piece when nothing cuts it)
+    ChunkCost between;  // between dispatch and combine, routed experts apart
+    ChunkCost routed;   // routed experts at a balanced load
+    ChunkCost after;    // after the combine
     bool exchange = false;
     int layer = -1;
   };
   std::vector<Piece> pieces;
-  if (stage.embedding) pieces.push_back({costs.embedding(), {}, {}, false, -1});
+  auto whole = [&](const ChunkCost& c) { pieces.push_back({c, {}, {}, {}, false, -1}); };
+  if (stage.embedding) whole(costs.embedding());
   auto add_layer = [&](int layer) {
     const LayerParts parts = costs.layer_parts(layer);
     if (parts.moe && ep_exchanges) {
-      pieces.push_back({parts.attention, parts.ffn, parts.routed, true, layer});
+      pieces.push_back({parts.before, parts.between, parts.routed, parts.after, true, layer});
     } else {
-      ChunkCost whole = parts.attention;
-      whole += parts.ffn;
-      whole += parts.routed;
-      pieces.push_back({whole, {}, {}, false, -1});
+      ChunkCost c = parts.before;
+      c += parts.between;
+      c += parts.routed;
+      c += parts.after;
+      whole(c);
     }
   };
   for (int l = stage.first_layer; l < stage.first_layer + stage.layers; ++l) add_layer(l);
   for (int i = 0; i < stage.mtp_modules; ++i) {
-    pieces.push_back({costs.mtp_module_extras(), {}, {}, false, -1});
+    whole(costs.mtp_module_extras());
     add_layer(model.layers);
   }
-  if (stage.output_head) pieces.push_back({costs.output_head(), {}, {}, false, -1});
+  if (stage.output_head) whole(costs.output_head());
 
-  // A piece's communication left in it (a tensor-parallel all-reduce, over NVLink inside the
-  // group) runs in series with its compute.
-  auto forward = [](const ChunkCost& c) { return c.forward.compute_s + c.forward.comm_s; };
-  auto input = [](const ChunkCost& c) {
-    return c.backward_input.compute_s + c.backward_input.comm_s;
-  };
   StagePasses out;
   for (const Piece& piece : pieces) {
-    add_compute(out.forward, forward(piece.before));
+    add_compute(out.forward, forward_of(piece.before));
     if (piece.exchange) {
       add_exchange(out.forward, Exchange::kForwardDispatch, piece.layer);
-      add_routed(out.forward, forward(piece.after), forward(piece.routed), piece.layer);
+      add_routed(out.forward, forward_of(piece.between), forward_of(piece.routed), piece.layer);
       add_exchange(out.forward, Exchange::kForwardCombine, piece.layer);
+      add_compute(out.forward, forward_of(piece.after));
     }
   }
   for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
     const Piece& piece = *it;
     if (piece.exchange) {
+      add_compute(out.backward, input_of(piece.after));
+      add_compute(out.backward_full, full_backward_of(piece.after));
       add_exchange(out.backward, Exchange::kBackwardCombine, piece.layer);
       add_exchange(out.backward_full, Exchange::kBackwardCombine, piece.layer);
-      add_routed(out.backward, input(piece.after), input(piece.routed), piece.layer);
-      add_routed(out.backward_full, input(piece.after) + piece.after.backward_weight_s,
-                 input(piece.routed) + piece.routed.backward_weight_s, piece.layer);
+      add_routed(out.backward, input_of(piece.between), input_of(piece.routed), piece.layer);
+      add_routed(out.backward_full, full_backward_of(piece.between),
+                 full_backward_of(piece.routed), piece.layer);
       add_exchange(out.backward, Exchange::kBackwardDispatch, piece.layer);
       add_exchange(out.backward_full, Exchange::kBackwardDispatch, piece.layer);
     }
-    add_compute(out.backward, input(piece.before));
-    add_compute(out.backward_full, input(piece.before) + piece.before.backward_weight_s);
-    add_compute(out.weight, piece.before.backward_weight_s + piece.after.backward_weight_s);
-    if (piece.routed.backward_weight_s > 0) {
-      add_routed(out.weight, 0.0, piece.routed.backward_weight_s, piece.layer);
+    add_compute(out.backward, input_of(piece.before));
+    add_compute(out.backward_full, full_backward_of(piece.before));
+    Work weights = weight_of(piece.before);
+    weights += weight_of(piece.between);
+    weights += weight_of(piece.after);
+    add_compute(out.weight, weights);
+    if (piece.routed.backward_weight.compute_s > 0) {
+      add_routed(out.weight, {}, weight_of(piece.routed), piece.layer);
     }
   }
   return out;
@@ -136,7 +179,6 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   for (const Stage& stage : stages) {
     in.stages.push_back(stage_passes(costs, s.model, stage, ep_exchanges));
   }
-  in.overlapped_pair_slowdown = overlapped_pair_slowdown(s.gpu, plan.comm_sms, plan.schedule);
   if (ep_exchanges) {
     const auto& node = s.cluster.node;
     const EpCopiesPerToken copies =
@@ -145,7 +187,10 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
     const int group_nodes = std::max(1, plan.ep / node.gpus);
     const int peers = std::min(plan.ep, node.gpus) - 1;
     const double tokens = s.tokens_per_micro_batch();
+    // Every MoE layer runs the same communication-stream kernels before its all-to-alls.
+    const LayerParts moe = costs.layer_parts(s.model.layers);
     for (int e = 0; e < kExchanges; ++e) {
+      in.exchanges[e].setup = sim::from_seconds_ceil(moe.exchange_setup_s[e]);
       const double per_copy = copy_bytes(Exchange(e), plan.gemm_precision, s.model.hidden);
       ExchangeBytes& b = in.exchanges[e];
       b.ib_per_remote_node =

@@ -64,8 +64,13 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
       "every rank (pipeline rank x replica) runs its schedule's operations event by event on a "
       "compute stream; all-to-alls, pipeline sends and ZeRO-1 collectives are flows on the "
       "topology, sharing links by max-min fairness",
-      "an MoE layer's all-to-all starts when every rank of its EP group has reached it and ends "
-      "when its last flow arrives; traffic is the expected traffic of a balanced router",
+      "an MoE layer's all-to-all starts when every rank of its EP group has reached it, runs its "
+      "communication-stream kernels (DeepEP's FP8 cast, layout, notify: a notify waits one "
+      "cross-leaf IB round of isca25 Table 5), then its data as flows, and ends when the last "
+      "flow arrives; traffic is the expected traffic of a balanced router",
+      "compute segments are their layer passes' kernels priced one by one (see the analytic "
+      "model's list for how), on the whole GPU or, in an overlapped pair, on what communication "
+      "leaves",
       "link rates: NVLink at the calibration's achieved fraction, fabric links at its achieved "
       "IB fraction of line rate",
       "ZeRO-1 reduce-scatter, optimizer and all-gather run after every replica of a pipeline "
@@ -102,8 +107,8 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
   if (overlaps_forward_and_backward(s.plan.schedule)) {
     a.push_back("in an overlapped F&B pair compute runs on " +
                 std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " + std::to_string(s.gpu.sms) +
-                " SMs, the rest carrying communication; elsewhere (warm-up forwards, lone "
-                "backwards, trailing weight gradients) it has every SM");
+                " SMs and the HBM bandwidth the all-to-all leaves; elsewhere (warm-up forwards, "
+                "lone backwards, trailing weight gradients) it has the whole GPU");
   }
   return a;
 }

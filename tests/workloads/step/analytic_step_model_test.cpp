@@ -34,30 +34,34 @@ TEST(AnalyticStepModel, ComputeDominatesAndEveryPartIsThere) {
   EXPECT_EQ(g.breakdown.exposed_ep_comm_s, 0);  // no experts
 }
 
-// The SMs reserved for communication slow the compute of the overlapped pairs only: the share
-// is comm_sms / (132 - comm_sms) of the compute of the slowest rank's F&B operations, worked out
-// here from the stages' costs and the schedule's own order.
-TEST(AnalyticStepModel, ReservedCommunicationSmsSlowThePairsComputeByTheirShare) {
+// The SMs and HBM bandwidth communication holds slow the compute of the overlapped pairs only:
+// the share is what the slowest rank's F&B operations cost at the pair's price beyond their cost on
+// the whole GPU, worked out here from the stages' costs and the schedule's own order. More SMs
+// for communication, a larger share.
+TEST(AnalyticStepModel, ReservedCommunicationSmsSlowThePairsComputeOnly) {
   auto s = deepseek_v3_on_2048_h800();
   const AnalyticStepModel model;
-  const ChunkCostModel costs(chunk_cost_params(s));
   const auto stages = split_stages(s.model, 16, {});
   const PipelineMap map(Schedule::kDualPipe, 16);
-  for (int comm_sms : {0, 20, 32}) {
+  double previous = 0;
+  for (int comm_sms : {10, 20, 32}) {
     s.plan.comm_sms = comm_sms;
+    const ChunkCostModel costs(chunk_cost_params(s));
     const StepResult r = model.step(s, s.plan.global_batch_sequences);
-    double in_pairs = 0;
+    double extra = 0, in_pairs = 0;
     for (const PipelineOp& op : schedule_rank_ops(Schedule::kDualPipe, 16, r.slowest_rank, 120)) {
       if (op.kind != PipelineOp::Kind::kForwardBackward) continue;
       const ChunkCost f = costs.stage(stages[map.place({r.slowest_rank, op.chunk}).position]);
       const ChunkCost b =
           costs.stage(stages[map.place({r.slowest_rank, op.backward_chunk}).position]);
       in_pairs += f.forward.compute_s + b.full_backward_compute_s();
+      extra += f.forward.pair_compute_s + b.full_backward_pair_compute_s() - f.forward.compute_s -
+               b.full_backward_compute_s();
     }
     EXPECT_GT(in_pairs, 0.5 * r.breakdown.compute_s);
-    EXPECT_NEAR(r.breakdown.comm_sm_share_s, in_pairs * comm_sms / (132.0 - comm_sms),
-                1e-9 * in_pairs)
-        << comm_sms;
+    EXPECT_NEAR(r.breakdown.comm_sm_share_s, extra, 1e-9 * extra) << comm_sms;
+    EXPECT_GT(r.breakdown.comm_sm_share_s, previous) << comm_sms;
+    previous = r.breakdown.comm_sm_share_s;
   }
 }
 

@@ -20,6 +20,7 @@ struct Costs {
 Segment compute(Time t) {
   Segment segment;
   segment.duration = t;
+  segment.pair_duration = t;  // no SMs held for communication
   return segment;
 }
 
@@ -147,6 +148,7 @@ EngineInput toy_input(Schedule schedule, int micro_batches) {
   // Split backward (DualPipe's zero-bubble steps): the same, its W of 100 us apart.
   stage.backward = stage.backward_full;
   stage.backward.back().duration -= sim::microseconds(100);
+  stage.backward.back().pair_duration -= sim::microseconds(100);
   stage.weight = {compute(sim::microseconds(100))};
   in.stages = {stage, stage};
   for (auto& e : in.exchanges) e.nvlink_per_peer = 1.6e6;
