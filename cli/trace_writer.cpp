@@ -90,8 +90,9 @@ nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spa
   }
   for (const TraceSpan& s : spans) {
     const bool compute = s.stream == TraceSpan::Stream::kCompute;
-    const std::string what =
-        compute ? std::string(1, s.pass) : std::string(exchange_name(s.exchange));
+    const std::string what = s.kernel ? std::string(s.kernel)
+                             : compute ? std::string(1, s.pass)
+                                       : std::string(exchange_name(s.exchange));
     events.push_back({{"name", fmt::format("{} mb{}", what, s.micro_batch)},
                       {"cat", compute ? "compute" : "all-to-all"},
                       {"ph", "X"},
@@ -101,6 +102,7 @@ nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spa
                       {"dur", microseconds(s.end - s.start)},
                       {"args",
                        {{"pass", std::string(1, s.pass)},
+                        {"kernel", s.kernel ? s.kernel : ""},
                         {"direction", s.direction},
                         {"stage", s.stage},
                         {"micro_batch", s.micro_batch}}}});

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cli/registry.hpp"
 #include "models/llm_math.hpp"
 #include "workloads/pipeline/rank_memory.hpp"
@@ -20,6 +22,48 @@ nlohmann::ordered_json breakdown_json(const workloads::StepBreakdown& b) {
   j["pipeline_bubble"] = b.pipeline_bubble_s;
   j["dp_comm"] = b.dp_comm_s;
   j["optimizer"] = b.optimizer_s;
+  return j;
+}
+
+nlohmann::ordered_json table4_json(const workloads::Table4Phases& t) {
+  return {{"1F", t.one_f_s},   {"bubble", t.bubble_s},         {"1B", t.one_b_s},
+          {"1W", t.one_w_s},   {"1F1B", t.one_f_one_b_s},      {"optimizer", t.optimizer_s}};
+}
+
+nlohmann::ordered_json chunk_pair_json(const workloads::ChunkPairReport& p) {
+  nlohmann::ordered_json j;
+  j["pipeline_rank"] = p.pipeline_rank;
+  j["span_ms"] = p.span_s * 1e3;
+  j["input_wait_ms"] = p.input_wait_s * 1e3;
+  j["compute_busy_ms"] = p.compute_busy_s * 1e3;
+  j["comm_busy_ms"] = p.comm_busy_s * 1e3;
+  nlohmann::ordered_json top = nlohmann::ordered_json::array();
+  for (const auto& [name, seconds] : p.top_kernels) top.push_back({{"name", name}, {"ms", seconds * 1e3}});
+  j["top_kernels"] = std::move(top);
+  nlohmann::ordered_json classes = nlohmann::ordered_json::array();
+  for (const auto& [name, seconds] : p.classes) {
+    classes.push_back({{"class", name},
+                       {"ms", seconds * 1e3},
+                       {"share", p.compute_busy_s > 0 ? seconds / p.compute_busy_s : 0.0}});
+  }
+  j["compute_by_class"] = std::move(classes);
+  return j;
+}
+
+// Kernels by group (a kind of layer, or a piece outside the layers), pass and piece.
+nlohmann::ordered_json kernels_json(const std::vector<workloads::KernelLine>& lines) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& k : lines) {
+    auto& list = j[k.group][std::string(1, k.pass)][k.piece];
+    if (list.is_null()) list = nlohmann::ordered_json::array();
+    list.push_back({{"name", k.name},
+                    {"stream", k.communication ? "communication" : "compute"},
+                    {"count", k.count},
+                    {"flops", k.flops},
+                    {"bytes", k.bytes},
+                    {"time_s", k.seconds},
+                    {"pair_time_s", k.pair_seconds}});
+  }
   return j;
 }
 
@@ -83,6 +127,9 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                      {"data_parallel_and_optimizer", ph.data_parallel_s},
                      {"idle", ph.idle_s}};
   }
+  j["table4_phases_s"] = table4_json(e.step.table4);
+  if (e.step.chunk_pair.present) j["chunk_pair"] = chunk_pair_json(e.step.chunk_pair);
+  j["kernels"] = kernels_json(e.step.kernels);
   j["model"] = {
       {"name", s.model.name},
       {"params_total", e.params.total},
@@ -161,6 +208,25 @@ std::string training_summary(const workloads::TrainingScenario& s,
                       e.step.network.expert_load_max_over_mean));
     }
   }
+  const auto& t4 = e.step.table4;
+  line(fmt::format(
+      "  Table 4        1F {:.3f} s, bubble {:.3f} s, 1B {:.3f} s, 1W {:.3f} s, 1F1B {:.3f} s, "
+      "optimizer {:.3f} s (pipeline rank {})",
+      t4.one_f_s, t4.bubble_s, t4.one_b_s, t4.one_w_s, t4.one_f_one_b_s, t4.optimizer_s,
+      e.step.slowest_rank));
+  if (e.step.chunk_pair.present) {
+    const auto& p = e.step.chunk_pair;
+    std::string top;
+    for (std::size_t i = 0; i < std::min<std::size_t>(3, p.classes.size()); ++i) {
+      top += fmt::format("{}{} {:.0f}%", i ? ", " : "", p.classes[i].first,
+                         p.compute_busy_s > 0 ? 100 * p.classes[i].second / p.compute_busy_s : 0.0);
+    }
+    line(fmt::format(
+        "  chunk pair     pipeline rank {}: {:.1f} ms ({:.1f} waiting for inputs), compute busy "
+        "{:.1f} ms, all-to-all busy {:.1f} ms; compute by class: {}",
+        p.pipeline_rank, p.span_s * 1e3, p.input_wait_s * 1e3, p.compute_busy_s * 1e3,
+        p.comm_busy_s * 1e3, top));
+  }
   line(
       fmt::format("  throughput     {:.1f}B tokens/day, {:.0f} TFLOPS/GPU, MFU {:.1f}% "
                   "(BF16 peak; {:.1f}% with non-causal FLOPs)",
@@ -186,6 +252,28 @@ std::string training_summary(const workloads::TrainingScenario& s,
   if (explain) {
     line("assumptions:");
     for (const auto& a : e.assumptions) line("  - " + a);
+    line("kernels of one micro-batch, by pass (F, B input gradients, W weight gradients) and "
+         "piece: launches, GFLOP, MB of HBM, time on the whole GPU / in an overlapped pair (us):");
+    std::string group;
+    char pass = 0;
+    for (const auto& k : e.step.kernels) {
+      if (k.group != group || k.pass != pass) {
+        group = k.group;
+        pass = k.pass;
+        double total = 0, pair = 0;
+        for (const auto& o : e.step.kernels) {
+          if (o.group == group && o.pass == pass && !o.communication) {
+            total += o.seconds;
+            pair += o.pair_seconds;
+          }
+        }
+        line(fmt::format("  {} {} (compute {:.1f} / {:.1f} us):", group, pass, total * 1e6,
+                         pair * 1e6));
+      }
+      line(fmt::format("    {:<10} {:<58} {:>3} {:>9.2f} {:>9.2f} {:>9.1f} {:>9.1f}{}", k.piece,
+                       k.name, k.count, k.flops / 1e9, k.bytes / 1e6, k.seconds * 1e6,
+                       k.pair_seconds * 1e6, k.communication ? "  (comm)" : ""));
+    }
     line("activations kept per token per layer (bytes):");
     for (bool moe : {false, true}) {
       if (moe && !s.model.is_moe()) continue;

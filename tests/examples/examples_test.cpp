@@ -100,6 +100,29 @@ TEST_P(ExampleTest, RunsAndWritesTheContractKeys) {
   ASSERT_TRUE(j["assumptions"].is_array());
   EXPECT_FALSE(j["assumptions"].empty());
 
+  // isca25 Table 4's phases of the slowest rank add up to the step; a schedule with overlapped
+  // pairs reports one of a middle rank, and every example its kernels per pass.
+  ASSERT_TRUE(j["table4_phases_s"].is_object());
+  double phases = 0;
+  for (const char* key : {"1F", "bubble", "1B", "1W", "1F1B", "optimizer"}) {
+    ASSERT_TRUE(j["table4_phases_s"].contains(key)) << key;
+    const double v = j["table4_phases_s"][key].get<double>();
+    EXPECT_TRUE(std::isfinite(v) && v >= 0) << key;
+    phases += v;
+  }
+  EXPECT_NEAR(phases, j["step_time_s"].get<double>(), 1e-3 * j["step_time_s"].get<double>());
+  if (j["plan"]["schedule"] == "dualpipe" || j["plan"]["schedule"] == "dualpipev") {
+    ASSERT_TRUE(j.contains("chunk_pair"));
+    for (const char* key : {"span_ms", "compute_busy_ms", "comm_busy_ms"}) {
+      expect_positive(j["chunk_pair"], key);
+    }
+    EXPECT_LE(j["chunk_pair"]["compute_busy_ms"].get<double>(),
+              j["chunk_pair"]["span_ms"].get<double>() * (1 + 1e-9));
+    EXPECT_FALSE(j["chunk_pair"]["top_kernels"].empty());
+  }
+  ASSERT_TRUE(j["kernels"].is_object());
+  EXPECT_FALSE(j["kernels"].empty());
+
   const auto golden = goldens().find(GetParam());
   ASSERT_NE(golden, goldens().end()) << "a new example needs its golden numbers in this file";
   EXPECT_EQ(j["sim"]["step_time_ps"].get<long long>(), golden->second.step_time_ps);
@@ -115,6 +138,32 @@ INSTANTIATE_TEST_SUITE_P(Examples, ExampleTest, ::testing::ValuesIn(example_name
                                '_');
                            return name;
                          });
+
+// The reference run's pair and phases, all six positive (DualPipe has lone forwards, backwards
+// and weight gradients in its warm-up and cool-down).
+TEST(DefaultScenario, ReportsAChunkPairAndTheSixTable4Phases) {
+  const auto dir = scratch_dir("default-table4");
+  const auto path = dir / "r.json";
+  ASSERT_EQ(run_codesim("train '" + example_path("deepseek-v3-h800-2048") + "' --engine analytic "
+                        "--json '" + path.string() + "'",
+                        dir)
+                .exit_code,
+            0);
+  const auto j = nlohmann::json::parse(read_text(path));
+  double sum = 0;
+  for (const char* key : {"1F", "bubble", "1B", "1W", "1F1B", "optimizer"}) {
+    expect_positive(j["table4_phases_s"], key);
+    sum += j["table4_phases_s"][key].get<double>();
+  }
+  EXPECT_NEAR(sum, j["step_time_s"].get<double>(), 1e-3 * sum);
+  for (const char* key : {"span_ms", "compute_busy_ms", "comm_busy_ms"}) {
+    expect_positive(j["chunk_pair"], key);
+  }
+  // The moe layer's forward lists the attention, dispatch, experts and combine pieces.
+  for (const char* piece : {"attention", "dispatch", "experts", "combine"}) {
+    EXPECT_TRUE(j["kernels"]["moe layer"]["F"].contains(piece)) << piece;
+  }
+}
 
 TEST(DefaultScenario, SameScenarioSameBytes) {
   const auto dir = scratch_dir("determinism");

@@ -1,6 +1,7 @@
 #include "workloads/step/analytic_step_model.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "models/calibration.hpp"
 #include "workloads/network/cluster_network.hpp"
@@ -84,6 +85,67 @@ Links links_of(const TrainingScenario& s) {
   return l;
 }
 
+// The pieces of one stage, every layer's and those outside the layers.
+std::vector<const PieceKernels*> stage_pieces(const ChunkCostModel& costs, const Stage& stage,
+                                              std::vector<PieceKernels>& storage) {
+  const KernelShapes& shapes = costs.shapes();
+  storage.clear();
+  if (stage.embedding) storage.push_back(embedding_kernels(shapes));
+  auto add_layer = [&](int layer) {
+    const LayerKernels k = costs.kernels(layer);
+    for (const PieceKernels* p : {&k.attention, &k.dispatch, &k.routed, &k.experts, &k.combine}) {
+      storage.push_back(*p);
+    }
+  };
+  for (int l = stage.first_layer; l < stage.first_layer + stage.layers; ++l) add_layer(l);
+  for (int i = 0; i < stage.mtp_modules; ++i) {
+    storage.push_back(mtp_extra_kernels(shapes));
+    storage.push_back(output_head_kernels(shapes));
+    add_layer(shapes.model.layers);
+  }
+  if (stage.output_head) storage.push_back(output_head_kernels(shapes));
+  std::vector<const PieceKernels*> out;
+  for (const PieceKernels& p : storage) out.push_back(&p);
+  return out;
+}
+
+// One F&B pair as the analytic model prices it: its forward on `forward`, its full backward on
+// `backward`, its compute at the pair's price, its all-to-alls hidden behind it as far as it
+// lasts.
+ChunkPairReport pair_of(const ChunkCostModel& costs, const Stage& forward, const Stage& backward,
+                        const OpTimes& t, double comm_s, int rank) {
+  ChunkPairReport r;
+  r.present = true;
+  r.pipeline_rank = rank;
+  r.span_s = t.duration();
+  r.compute_busy_s = t.compute + t.comm_sm_share;
+  r.comm_busy_s = comm_s;
+  std::map<std::string, double> by_kernel, by_class;
+  std::vector<PieceKernels> storage;
+  auto add = [&](const std::vector<models::Kernel>& kernels) {
+    for (const PricedKernel& p : costs.price(kernels)) {
+      if (p.kernel.stream != models::KernelStream::kCompute) continue;
+      by_kernel[p.kernel.name] += p.pair_seconds;
+      by_class[kernel_class(p.kernel.name)] += p.pair_seconds;
+    }
+  };
+  for (const PieceKernels* p : stage_pieces(costs, forward, storage)) add(p->forward);
+  for (const PieceKernels* p : stage_pieces(costs, backward, storage)) {
+    add(p->backward);
+    add(p->weight);
+  }
+  auto sorted = [](const std::map<std::string, double>& m) {
+    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    return v;
+  };
+  r.top_kernels = sorted(by_kernel);
+  if (r.top_kernels.size() > 10) r.top_kernels.resize(10);
+  r.classes = sorted(by_class);
+  return r;
+}
+
 }  // namespace
 
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
@@ -139,9 +201,15 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   result.micro_batches = n;
   double slowest = -1;
   const PipelineMap map(plan.schedule, plan.pp);
+  ChunkPairReport pair_report;
   for (int rank = 0; rank < plan.pp; ++rank) {
     StepBreakdown b;
+    Table4Phases t4;
     if (replayed) {
+      std::uint32_t pairs = 0, pair_index = 0;
+      for (const PipelineOp& op : schedule_rank_ops(plan.schedule, plan.pp, rank, n)) {
+        pairs += op.kind == PipelineOp::Kind::kForwardBackward;
+      }
       for (const PipelineOp& op : schedule_rank_ops(plan.schedule, plan.pp, rank, n)) {
         const int forward =
             op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward
@@ -158,8 +226,28 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         b.compute_s += t.compute;
         b.comm_sm_share_s += t.comm_sm_share;
         b.exposed_ep_comm_s += t.exposed_comm;
+        switch (op.kind) {
+          case PipelineOp::Kind::kForward:
+            t4.one_f_s += t.duration();
+            break;
+          case PipelineOp::Kind::kBackward:
+            t4.one_b_s += t.duration();
+            break;
+          case PipelineOp::Kind::kWeight:
+            t4.one_w_s += t.duration();
+            break;
+          case PipelineOp::Kind::kForwardBackward:
+            t4.one_f_one_b_s += t.duration();
+            // A middle rank's steady pair (its middle one), as the event engine records it.
+            if (rank == (plan.pp - 1) / 2 && pair_index++ == pairs / 2) {
+              pair_report = pair_of(costs, stages[forward], stages[backward], t,
+                                    times[forward].f_comm + times[backward].b_comm, rank);
+            }
+            break;
+        }
       }
       b.pipeline_bubble_s = std::max(0.0, replay.finish[rank] - replay.busy[rank]);
+      t4.bubble_s = b.pipeline_bubble_s;
     } else {
       // Table 2: every micro-batch through each stage the rank holds, in pairs where the schedule
       // overlaps them, plus the formula's bubble on the stages' mean chunk times.
@@ -203,9 +291,11 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     b.optimizer_s =
         costs.compute().memory_seconds(mem.optimizer_shard_params * kOptimizerStepBytesPerParam);
 
+    t4.optimizer_s = b.dp_comm_s + b.optimizer_s;
     if (b.total() > slowest) {
       slowest = b.total();
       result.breakdown = b;
+      result.table4 = t4;
       result.slowest_rank = rank;
       result.network.dp_bytes_per_gpu = dp_bytes;
     }
@@ -221,6 +311,8 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   result.network.ep_forward_comm_s_per_moe_layer = fwd.dispatch_s + fwd.combine_s;
   result.network.ep_backward_comm_s_per_moe_layer = bwd.dispatch_s + bwd.combine_s;
   result.network.pp_send_s_per_micro_batch = plan.pp > 1 ? send_s(0, 1, 1) : 0.0;
+  result.kernels = kernel_report(costs);
+  result.chunk_pair = pair_report;
   return result;
 }
 

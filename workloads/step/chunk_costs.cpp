@@ -249,6 +249,8 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
   out.dispatch_s = phase(dispatch_bytes, dispatch_ib_GBps);
   out.combine_s = phase(combine_bytes, combine_ib_GBps);
   out.ib_bytes_per_token = copies.remote_nodes * (dispatch_bytes + combine_bytes);
+  out.dispatch_bytes_per_token = (copies.remote_nodes + copies.nvlink_copies) * dispatch_bytes;
+  out.combine_bytes_per_token = (copies.remote_nodes + copies.nvlink_copies) * combine_bytes;
   out.nvlink_bytes_per_token = copies.nvlink_copies * (dispatch_bytes + combine_bytes);
   return out;
 }

@@ -55,6 +55,8 @@ struct EpCommCost {
   double combine_s = 0;
   double ib_bytes_per_token = 0;  // dispatch + combine, per direction of the pass
   double nvlink_bytes_per_token = 0;
+  double dispatch_bytes_per_token = 0;  // IB and NVLink, out of one GPU
+  double combine_bytes_per_token = 0;
   double ib_GBps = 0;      // achieved, per GPU
   double nvlink_GBps = 0;  // achieved, per GPU
 };

@@ -100,6 +100,13 @@ class Engine {
     std::uint32_t forwards_left = 0;  // operations with a forward not yet finished
     Time idle_since;                  // the compute stream's idle time is charged up to here
     Time compute_started;
+    bool compute_in_pair = false;     // the running compute segment is priced for a pair
+    double compute_factor = 1;        // its routed work's load factor
+    PipelineOp::Kind op_kind = PipelineOp::Kind::kForward;
+    bool op_begun = false;  // the current operation's first segment has started
+    Time op_started;        // the current operation was reached in the order
+    Time op_begun_at;
+    std::uint32_t pairs_started = 0;  // F&B operations started so far
     RankTimes times;
   };
   // An all-to-all of one EP group, from the first member's arrival to the last flow's.
@@ -169,6 +176,11 @@ class Engine {
   void finish_exchange(std::uint32_t slot);
 
   void check_key_ranges() const;
+  void begin_op_work(int rank);
+  // The chunk-pair record: the pair of input.chunk_pair_rank to record, and whether it runs.
+  std::uint32_t recorded_pair_ = 0;
+  bool recording_ = false;
+  std::vector<std::pair<Time, Time>> recorded_comm_;
   void send_pipeline(int rank, const Thread& t);
   void deliver(std::uint64_t key);
 
@@ -235,6 +247,13 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
     }
   }
   check_key_ranges();
+  if (in_.chunk_pair_rank >= 0 && in_.chunk_pair_rank < int(ranks_.size())) {
+    std::uint32_t pairs = 0;
+    for (const PipelineOp& op : *ranks_[in_.chunk_pair_rank].ops) {
+      pairs += op.kind == PipelineOp::Kind::kForwardBackward;
+    }
+    recorded_pair_ = pairs / 2;  // the middle one: steady state
+  }
   data_parallel_.resize(in_.pp);
   result_.ranks.resize(ranks_.size());
   for (int r : in_.trace_ranks) {
@@ -255,10 +274,35 @@ void Engine::record(int r, const Thread& t, TraceSpan::Stream stream, Time start
   span.direction = t.direction;
   span.stage = t.position;
   span.micro_batch = t.micro_batch;
-  if (stream == TraceSpan::Stream::kCommunication) span.exchange = segments(t)[t.segment].exchange;
+  const Segment& segment = segments(t)[t.segment];
+  if (stream == TraceSpan::Stream::kCommunication) span.exchange = segment.exchange;
   span.start = start;
   span.end = sim_.now();
-  result_.trace.push_back(span);
+  // A compute segment's slices: its kernels, each its share of the segment's time.
+  const std::uint32_t list =
+      stream == TraceSpan::Stream::kCompute ? segment.kernels : Segment::kNoKernels;
+  if (list == Segment::kNoKernels || list >= in_.kernel_lists.size()) {
+    result_.trace.push_back(span);
+    return;
+  }
+  const Rank& rank = ranks_[r];
+  const std::vector<SegmentKernel>& kernels = in_.kernel_lists[list];
+  auto weight = [&](const SegmentKernel& k) {
+    return (rank.compute_in_pair ? k.pair_seconds : k.seconds) *
+           (k.routed ? rank.compute_factor : 1.0);
+  };
+  double total = 0;
+  for (const SegmentKernel& k : kernels) total += weight(k);
+  const double length = double((span.end - start).ps());
+  double done = 0;
+  for (const SegmentKernel& k : kernels) {
+    TraceSpan slice = span;
+    slice.kernel = k.name;
+    slice.start = start + sim::picoseconds(std::int64_t(done / total * length));
+    done += weight(k);
+    slice.end = start + sim::picoseconds(std::int64_t(done / total * length));
+    if (slice.end > slice.start) result_.trace.push_back(slice);
+  }
 }
 
 const std::vector<Segment>& Engine::segments(const Thread& t) const {
@@ -336,6 +380,17 @@ void Engine::start_next_op(int r) {
   }
   rank.pair = op.kind == PipelineOp::Kind::kForwardBackward;
   const bool pair = rank.pair;
+  rank.op_kind = op.kind;
+  rank.op_begun = false;
+  rank.op_started = sim_.now();
+  if (pair) {
+    if (r == in_.chunk_pair_rank && rank.pairs_started == recorded_pair_) {
+      recording_ = true;
+      result_.chunk_pair.recorded = true;
+      result_.chunk_pair.start = sim_.now();
+    }
+    ++rank.pairs_started;
+  }
   if (!rank.warm && op.kind != PipelineOp::Kind::kForward) {
     rank.warm = true;
     rank.times.warm_up_end = sim_.now();
@@ -378,9 +433,19 @@ void Engine::begin_thread(int r, int index) {
   advance(r, index);
 }
 
+void Engine::begin_op_work(int r) {
+  Rank& rank = ranks_[r];
+  if (rank.op_begun) return;
+  rank.op_begun = true;
+  rank.op_begun_at = sim_.now();
+  rank.times.bubble += sim_.now() - rank.op_started;
+  if (recording_ && r == in_.chunk_pair_rank) result_.chunk_pair.begun = sim_.now();
+}
+
 void Engine::advance(int r, int index) {
   Thread& t = ranks_[r].threads[index];
   const std::vector<Segment>& segs = segments(t);
+  begin_op_work(r);
   if (t.segment >= segs.size()) {
     finish_thread(r, index);
     return;
@@ -398,6 +463,34 @@ void Engine::finish_thread(int r, int index) {
   // An overlapped pair sends both its outputs when the pair is done (dualpipe.py sends after
   // the whole F&B chunk).
   if (rank.threads[0].live || rank.threads[1].live) return;
+  const Time worked = sim_.now() - rank.op_begun_at;
+  switch (rank.op_kind) {
+    case PipelineOp::Kind::kForward:
+      rank.times.in_forwards += worked;
+      break;
+    case PipelineOp::Kind::kBackward:
+      rank.times.in_backwards += worked;
+      break;
+    case PipelineOp::Kind::kWeight:
+      rank.times.in_weights += worked;
+      break;
+    case PipelineOp::Kind::kForwardBackward:
+      rank.times.in_pairs += worked;
+      break;
+  }
+  if (recording_ && r == in_.chunk_pair_rank) {
+    recording_ = false;
+    ChunkPairRecord& pair = result_.chunk_pair;
+    pair.end = sim_.now();
+    // The union of its all-to-alls' flights.
+    std::sort(recorded_comm_.begin(), recorded_comm_.end());
+    Time covered_to = pair.start;
+    for (const auto& [from, to] : recorded_comm_) {
+      const Time a = std::max(from, covered_to);
+      if (to > a) pair.comm_busy += to - a;
+      covered_to = std::max(covered_to, to);
+    }
+  }
   send_pipeline(r, rank.threads[0]);
   if (rank.pair) send_pipeline(r, rank.threads[1]);
   if (rank.threads[0].pass == Pass::kForward && --rank.forwards_left == 0) {
@@ -443,9 +536,16 @@ void Engine::try_compute(int r) {
     pair += factor == 1.0 ? segment.pair_routed : sim::scaled_ceil(segment.pair_routed, factor);
   }
   rank.times.compute += duration;
+  rank.compute_in_pair = rank.pair;
+  rank.compute_factor = segment.routed > Time::zero() ? load_factor(segment.layer, slot_of(r) % in_.ep)
+                                                      : 1.0;
   if (rank.pair) {
     rank.times.comm_sm_share += pair - duration;
     duration = pair;
+  }
+  if (recording_ && r == in_.chunk_pair_rank) {
+    result_.chunk_pair.compute_busy += duration;
+    result_.chunk_pair.runs.push_back({segment.kernels, duration, rank.compute_factor});
   }
   sim_.schedule_in<&Engine::on_compute_done>(duration, *this, std::uint64_t(r) * 2 + index);
 }
@@ -591,6 +691,7 @@ void Engine::finish_exchange(std::uint32_t slot) {
   run.waiters.clear();
   free_exchanges_.push_back(slot);
   for (const auto& [r, index] : waiters) {
+    if (recording_ && r == in_.chunk_pair_rank) recorded_comm_.push_back({run.started, sim_.now()});
     if (ranks_[r].traced) {
       const Thread& t = ranks_[r].threads[index];
       record(r, t, TraceSpan::Stream::kCommunication, t.arrived);

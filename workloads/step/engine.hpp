@@ -45,7 +45,20 @@ struct Segment {
   sim::Time routed;
   sim::Time pair_routed;
   int layer = -1;  // the model layer of an MoE piece, -1 otherwise
+  // kCompute: the kernels it is made of (EngineInput::kernel_lists), for traces and reports;
+  // kNoKernels when the input does not say.
+  std::uint32_t kernels = kNoKernels;
+  static constexpr std::uint32_t kNoKernels = ~std::uint32_t{0};
 };
+
+// One kernel of a segment, priced: what the trace and the chunk-pair report split a segment's
+// time by.
+struct SegmentKernel {
+  const char* name = "";
+  double seconds = 0;       // on the whole GPU
+  double pair_seconds = 0;  // in an overlapped pair
+  bool routed = false;      // routed-expert work: scales with the GPU's load
+}; 
 
 // One model stage's passes. A full backward is B and W together, for schedules that do not
 // split it (and DualPipe's F&B).
@@ -60,6 +73,7 @@ struct StagePasses {
 // cast, layout, notify), and its bytes per GPU pair for a balanced router.
 struct ExchangeBytes {
   sim::Time setup;
+  std::uint32_t setup_kernels = Segment::kNoKernels;  // the setup's kernels (kernel_lists)
   double ib_per_remote_node = 0;  // to the same-index GPU of every other node of the EP group
   double nvlink_per_peer = 0;     // to every other GPU of its node in the group (forwarded or own)
 };
@@ -86,8 +100,12 @@ struct EngineInput {
                                       // tensor-parallel shard: one ring per shard index)
   std::vector<double> expert_params;  // by pipeline rank, replicated over replicas / ep
   std::vector<sim::Time> optimizer;   // by pipeline rank
+  // The kernels of compute segments and of exchanges' setups, by the index they name.
+  std::vector<std::vector<SegmentKernel>> kernel_lists;
   // Ranks whose streams are recorded as trace spans (empty: none).
   std::vector<int> trace_ranks;
+  // A rank whose steady overlapped pair (its middle F&B) is recorded; -1: none.
+  int chunk_pair_rank = -1;
 };
 
 // One span of a traced rank's stream, for a Chrome trace.
@@ -100,6 +118,7 @@ struct TraceSpan {
   int direction = 0;
   int stage = 0;
   int micro_batch = 0;
+  const char* kernel = nullptr;  // the kernel this slice of a segment ran, when known
   sim::Time start;
   sim::Time end;
 };
@@ -116,6 +135,31 @@ struct RankTimes {
   sim::Time trailing_weights;  // weight-gradient compute after that
   sim::Time dp_comm;           // ZeRO-1 reduce-scatter and all-gather
   sim::Time optimizer;
+  // Its timeline by operation (isca25 Table 4): from each operation's first work to its end,
+  // by kind, and the waits before operations' inputs arrived; with dp_comm and optimizer they
+  // add up to `finish`.
+  sim::Time in_forwards;   // 1F: lone forwards
+  sim::Time in_backwards;  // 1B: lone backwards (input gradients, or full)
+  sim::Time in_weights;    // 1W: weight gradients
+  sim::Time in_pairs;      // 1F1B: overlapped F&B pairs
+  sim::Time bubble;        // waiting for an operation's inputs
+};
+
+// One recorded overlapped pair: its span, its compute stream's busy time and the time its
+// all-to-alls were in flight (union over both threads), and every compute segment it ran.
+struct ChunkPairRecord {
+  bool recorded = false;
+  sim::Time start;  // reached in the order
+  sim::Time begun;  // its first input arrived and its first segment started
+  sim::Time end;
+  sim::Time compute_busy;
+  sim::Time comm_busy;
+  struct Run {
+    std::uint32_t kernels = Segment::kNoKernels;
+    sim::Time duration;
+    double load_factor = 1;  // of its routed kernels
+  };
+  std::vector<Run> runs;
 };
 
 struct EngineResult {
@@ -128,6 +172,7 @@ struct EngineResult {
   std::array<std::uint64_t, kExchanges> exchanges_run{};
   std::vector<TraceSpan> trace;  // of input.trace_ranks, in the order spans ended
   std::vector<LinkUse> links;    // with a network: per tier, then per fabric plane
+  ChunkPairRecord chunk_pair;    // of input.chunk_pair_rank
 };
 
 // Runs one step. `network` carries the transfers (the engine attaches its links to a flow network

@@ -16,134 +16,228 @@ namespace {
 
 using sim::Time;
 
-// A compute piece's time on every SM and in an overlapped pair; its communication left in series
-// (a tensor-parallel all-reduce over NVLink inside the group) counts in both.
+// A piece of compute in one pass: its time on every SM and in an overlapped pair, and its
+// kernels. Communication left in series with it (a tensor-parallel all-reduce over NVLink inside
+// the group) counts as one more kernel in both.
 struct Work {
   double seconds = 0;
   double pair_seconds = 0;
+  std::vector<SegmentKernel> kernels;
   Work& operator+=(const Work& o) {
     seconds += o.seconds;
     pair_seconds += o.pair_seconds;
+    kernels.insert(kernels.end(), o.kernels.begin(), o.kernels.end());
     return *this;
   }
 };
-Work forward_of(const ChunkCost& c) {
-  return {c.forward.compute_s + c.forward.comm_s, c.forward.pair_compute_s + c.forward.comm_s};
-}
-Work input_of(const ChunkCost& c) {
-  return {c.backward_input.compute_s + c.backward_input.comm_s,
-          c.backward_input.pair_compute_s + c.backward_input.comm_s};
-}
-Work weight_of(const ChunkCost& c) {
-  return {c.backward_weight.compute_s, c.backward_weight.pair_compute_s};
-}
-Work full_backward_of(const ChunkCost& c) {
-  Work w = input_of(c);
-  w += weight_of(c);
+
+// One piece (or a stage's piece outside the layers) in its three passes.
+struct PieceWork {
+  Work forward, backward, weight;
+  PieceWork& operator+=(const PieceWork& o) {
+    forward += o.forward;
+    backward += o.backward;
+    weight += o.weight;
+    return *this;
+  }
+  Work full_backward() const {
+    Work w = backward;
+    w += weight;
+    return w;
+  }
+};
+
+Work priced(const ChunkCostModel& costs, const std::vector<models::Kernel>& kernels, bool routed) {
+  Work w;
+  for (const PricedKernel& p : costs.price(kernels)) {
+    if (p.kernel.stream != models::KernelStream::kCompute) continue;
+    w.seconds += p.seconds;
+    w.pair_seconds += p.pair_seconds;
+    w.kernels.push_back({p.kernel.name, p.seconds, p.pair_seconds, routed});
+  }
   return w;
 }
 
-Segment compute_segment(const Work& work, const Work& routed, int layer) {
-  Segment s;
-  s.duration = sim::from_seconds_ceil(std::max(0.0, work.seconds));
-  s.pair_duration = sim::from_seconds_ceil(std::max(0.0, work.pair_seconds));
-  s.routed = sim::from_seconds_ceil(std::max(0.0, routed.seconds));
-  s.pair_routed = sim::from_seconds_ceil(std::max(0.0, routed.pair_seconds));
-  s.layer = layer;
-  return s;
+PieceWork piece_work(const ChunkCostModel& costs, const PieceKernels& piece, bool routed = false) {
+  return {priced(costs, piece.forward, routed), priced(costs, piece.backward, routed),
+          priced(costs, piece.weight, routed)};
 }
 
-// Appends a compute segment, merging it into a compute segment just before it.
-void add_compute(std::vector<Segment>& segs, const Work& work) {
-  if (work.seconds <= 0) return;
-  const Segment s = compute_segment(work, {}, -1);
-  if (!segs.empty() && segs.back().kind == Segment::Kind::kCompute) {
-    segs.back().duration += s.duration;
-    segs.back().pair_duration += s.pair_duration;
-  } else {
+void add_series_comm(Work& w, double seconds) {
+  if (seconds <= 0) return;
+  w.seconds += seconds;
+  w.pair_seconds += seconds;
+  w.kernels.push_back({"tensor-parallel all-reduce (NVLink)", seconds, seconds, false});
+}
+
+// Builds the segments of a stage's passes, and the kernel lists they name.
+class SegmentBuilder {
+ public:
+  explicit SegmentBuilder(std::vector<std::vector<SegmentKernel>>& lists) : lists_(lists) {}
+
+  // Appends compute, merging it into a compute segment just before it.
+  void compute(std::vector<Segment>& segs, const Work& work) {
+    if (work.seconds <= 0) return;
+    if (!segs.empty() && segs.back().kind == Segment::Kind::kCompute) {
+      Segment& last = segs.back();
+      last.duration += sim::from_seconds_ceil(work.seconds);
+      last.pair_duration += sim::from_seconds_ceil(work.pair_seconds);
+      auto& list = lists_[last.kernels];
+      list.insert(list.end(), work.kernels.begin(), work.kernels.end());
+      return;
+    }
+    segs.push_back(segment(work, {}, -1));
+  }
+
+  // A compute segment with routed-expert work of `layer` in it, whose time scales with the
+  // GPU's load; kept apart from neighbouring compute (another layer's routed work must not merge
+  // in).
+  void routed(std::vector<Segment>& segs, const Work& work, const Work& routed, int layer) {
+    segs.push_back(segment(work, routed, layer));
+  }
+
+  void exchange(std::vector<Segment>& segs, Exchange exchange, int layer) {
+    Segment s;
+    s.kind = Segment::Kind::kAllToAll;
+    s.exchange = exchange;
+    s.layer = layer;
     segs.push_back(s);
   }
-}
 
-void add_exchange(std::vector<Segment>& segs, Exchange exchange, int layer) {
-  Segment s;
-  s.kind = Segment::Kind::kAllToAll;
-  s.exchange = exchange;
-  s.layer = layer;
-  segs.push_back(s);
-}
+ private:
+  Segment segment(const Work& work, const Work& routed, int layer) {
+    Segment s;
+    s.duration = sim::from_seconds_ceil(std::max(0.0, work.seconds));
+    s.pair_duration = sim::from_seconds_ceil(std::max(0.0, work.pair_seconds));
+    s.routed = sim::from_seconds_ceil(std::max(0.0, routed.seconds));
+    s.pair_routed = sim::from_seconds_ceil(std::max(0.0, routed.pair_seconds));
+    s.layer = layer;
+    s.kernels = std::uint32_t(lists_.size());
+    lists_.push_back(work.kernels);
+    lists_.back().insert(lists_.back().end(), routed.kernels.begin(), routed.kernels.end());
+    return s;
+  }
+  std::vector<std::vector<SegmentKernel>>& lists_;
+};
 
-// A compute segment with routed-expert work of `layer` in it, whose time scales with the GPU's
-// load; kept apart from neighbouring compute (another layer's routed work must not merge in).
-void add_routed(std::vector<Segment>& segs, const Work& work, const Work& routed, int layer) {
-  segs.push_back(compute_segment(work, routed, layer));
-}
-
-// The passes of one model stage: each layer's pieces from the chunk cost model, an MoE layer cut
-// at its all-to-alls; the backward runs the layers in reverse.
+// The passes of one model stage: each layer's pieces, their kernels priced by the chunk cost
+// model, an MoE layer cut at its all-to-alls; the backward runs the layers in reverse.
 StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig& model,
-                         const Stage& stage, bool ep_exchanges) {
+                         const Stage& stage, bool ep_exchanges,
+                         std::vector<std::vector<SegmentKernel>>& lists) {
   struct Piece {
-    ChunkCost before;   // compute before the dispatch (the whole piece when nothing cuts it)
-    ChunkCost between;  // between dispatch and combine, routed experts apart
-    ChunkCost routed;   // routed experts at a balanced load
-    ChunkCost after;    // after the combine
+    PieceWork before;   // compute before the dispatch (the whole piece when nothing cuts it)
+    PieceWork between;  // between dispatch and combine, routed experts apart
+    PieceWork routed;   // routed experts at a balanced load
+    PieceWork after;    // after the combine
     bool exchange = false;
     int layer = -1;
   };
   std::vector<Piece> pieces;
-  auto whole = [&](const ChunkCost& c) { pieces.push_back({c, {}, {}, {}, false, -1}); };
-  if (stage.embedding) whole(costs.embedding());
+  auto whole = [&](const PieceKernels& kernels) {
+    pieces.push_back({piece_work(costs, kernels), {}, {}, {}, false, -1});
+  };
+  const KernelShapes& shapes = costs.shapes();
+  if (stage.embedding) whole(embedding_kernels(shapes));
   auto add_layer = [&](int layer) {
+    const LayerKernels k = costs.kernels(layer);
     const LayerParts parts = costs.layer_parts(layer);
+    Piece p;
+    p.before = piece_work(costs, k.attention);
+    add_series_comm(p.before.forward, parts.before.forward.comm_s);
+    add_series_comm(p.before.backward, parts.before.backward_input.comm_s);
+    p.between = piece_work(costs, k.dispatch);
+    p.between += piece_work(costs, k.experts);
+    p.routed = piece_work(costs, k.routed, true);
+    p.after = piece_work(costs, k.combine);
     if (parts.moe && ep_exchanges) {
-      pieces.push_back({parts.before, parts.between, parts.routed, parts.after, true, layer});
+      p.exchange = true;
+      p.layer = layer;
     } else {
-      ChunkCost c = parts.before;
-      c += parts.between;
-      c += parts.routed;
-      c += parts.after;
-      whole(c);
+      // Nothing cuts the layer: one piece, its routed experts at a balanced load.
+      for (Work* w : {&p.routed.forward, &p.routed.backward, &p.routed.weight}) {
+        for (SegmentKernel& kernel : w->kernels) kernel.routed = false;
+      }
+      p.before += p.between;
+      p.before += p.routed;
+      p.before += p.after;
+      p.between = p.routed = p.after = PieceWork{};
     }
+    pieces.push_back(std::move(p));
   };
   for (int l = stage.first_layer; l < stage.first_layer + stage.layers; ++l) add_layer(l);
   for (int i = 0; i < stage.mtp_modules; ++i) {
-    whole(costs.mtp_module_extras());
+    PieceKernels extras = mtp_extra_kernels(shapes);
+    const PieceKernels head = output_head_kernels(shapes);
+    for (auto [to, from] : {std::pair{&extras.forward, &head.forward},
+                            std::pair{&extras.backward, &head.backward},
+                            std::pair{&extras.weight, &head.weight}}) {
+      to->insert(to->end(), from->begin(), from->end());
+    }
+    whole(extras);
     add_layer(model.layers);
   }
-  if (stage.output_head) whole(costs.output_head());
+  if (stage.output_head) whole(output_head_kernels(shapes));
 
+  SegmentBuilder build(lists);
   StagePasses out;
   for (const Piece& piece : pieces) {
-    add_compute(out.forward, forward_of(piece.before));
+    build.compute(out.forward, piece.before.forward);
     if (piece.exchange) {
-      add_exchange(out.forward, Exchange::kForwardDispatch, piece.layer);
-      add_routed(out.forward, forward_of(piece.between), forward_of(piece.routed), piece.layer);
-      add_exchange(out.forward, Exchange::kForwardCombine, piece.layer);
-      add_compute(out.forward, forward_of(piece.after));
+      build.exchange(out.forward, Exchange::kForwardDispatch, piece.layer);
+      build.routed(out.forward, piece.between.forward, piece.routed.forward, piece.layer);
+      build.exchange(out.forward, Exchange::kForwardCombine, piece.layer);
+      build.compute(out.forward, piece.after.forward);
     }
   }
   for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
     const Piece& piece = *it;
     if (piece.exchange) {
-      add_compute(out.backward, input_of(piece.after));
-      add_compute(out.backward_full, full_backward_of(piece.after));
-      add_exchange(out.backward, Exchange::kBackwardCombine, piece.layer);
-      add_exchange(out.backward_full, Exchange::kBackwardCombine, piece.layer);
-      add_routed(out.backward, input_of(piece.between), input_of(piece.routed), piece.layer);
-      add_routed(out.backward_full, full_backward_of(piece.between),
-                 full_backward_of(piece.routed), piece.layer);
-      add_exchange(out.backward, Exchange::kBackwardDispatch, piece.layer);
-      add_exchange(out.backward_full, Exchange::kBackwardDispatch, piece.layer);
+      build.compute(out.backward, piece.after.backward);
+      build.compute(out.backward_full, piece.after.full_backward());
+      build.exchange(out.backward, Exchange::kBackwardCombine, piece.layer);
+      build.exchange(out.backward_full, Exchange::kBackwardCombine, piece.layer);
+      build.routed(out.backward, piece.between.backward, piece.routed.backward, piece.layer);
+      build.routed(out.backward_full, piece.between.full_backward(), piece.routed.full_backward(),
+                   piece.layer);
+      build.exchange(out.backward, Exchange::kBackwardDispatch, piece.layer);
+      build.exchange(out.backward_full, Exchange::kBackwardDispatch, piece.layer);
     }
-    add_compute(out.backward, input_of(piece.before));
-    add_compute(out.backward_full, full_backward_of(piece.before));
-    Work weights = weight_of(piece.before);
-    weights += weight_of(piece.between);
-    weights += weight_of(piece.after);
-    add_compute(out.weight, weights);
-    if (piece.routed.backward_weight.compute_s > 0) {
-      add_routed(out.weight, {}, weight_of(piece.routed), piece.layer);
+    build.compute(out.backward, piece.before.backward);
+    build.compute(out.backward_full, piece.before.full_backward());
+    Work weights = piece.before.weight;
+    weights += piece.between.weight;
+    weights += piece.after.weight;
+    build.compute(out.weight, weights);
+    if (piece.routed.weight.seconds > 0) {
+      build.routed(out.weight, {}, piece.routed.weight, piece.layer);
+    }
+  }
+  return out;
+}
+
+// The communication-stream kernels an all-to-all runs before its data moves.
+std::vector<SegmentKernel> setup_kernels(const ChunkCostModel& costs, Exchange exchange) {
+  const LayerKernels k = costs.kernels(costs.shapes().model.layers);
+  const std::vector<models::Kernel>* list = nullptr;
+  switch (exchange) {
+    case Exchange::kForwardDispatch:
+      list = &k.dispatch.forward;
+      break;
+    case Exchange::kForwardCombine:
+      list = &k.combine.forward;
+      break;
+    case Exchange::kBackwardCombine:
+      list = &k.combine.backward;
+      break;
+    case Exchange::kBackwardDispatch:
+      list = &k.dispatch.backward;
+      break;
+  }
+  std::vector<SegmentKernel> out;
+  for (const PricedKernel& p : costs.price(*list)) {
+    if (p.kernel.stream == models::KernelStream::kCommunication) {
+      out.push_back({p.kernel.name, p.seconds, p.seconds, false});
     }
   }
   return out;
@@ -177,7 +271,7 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   in.ep = ep_exchanges ? plan.ep : 1;
   in.micro_batches = std::max(1, s.micro_batches(batch_sequences));
   for (const Stage& stage : stages) {
-    in.stages.push_back(stage_passes(costs, s.model, stage, ep_exchanges));
+    in.stages.push_back(stage_passes(costs, s.model, stage, ep_exchanges, in.kernel_lists));
   }
   if (ep_exchanges) {
     const auto& node = s.cluster.node;
@@ -191,6 +285,8 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
     const LayerParts moe = costs.layer_parts(s.model.layers);
     for (int e = 0; e < kExchanges; ++e) {
       in.exchanges[e].setup = sim::from_seconds_ceil(moe.exchange_setup_s[e]);
+      in.exchanges[e].setup_kernels = std::uint32_t(in.kernel_lists.size());
+      in.kernel_lists.push_back(setup_kernels(costs, Exchange(e)));
       const double per_copy = copy_bytes(Exchange(e), plan.gemm_precision, s.model.hidden);
       ExchangeBytes& b = in.exchanges[e];
       b.ib_per_remote_node =

@@ -2,17 +2,65 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/step/chunk_costs.hpp"
 #include "workloads/step/engine_input.hpp"
 
 namespace codesim::workloads {
+namespace {
+
+// Where the recorded pair's compute went: each segment's time shared out over its kernels by
+// their pair prices (routed kernels times their load factor).
+ChunkPairReport chunk_pair_report(const ChunkPairRecord& record, const EngineInput& in,
+                                  int pipeline_rank) {
+  ChunkPairReport r;
+  if (!record.recorded) return r;
+  r.present = true;
+  r.pipeline_rank = pipeline_rank;
+  r.span_s = (record.end - record.start).seconds();
+  r.input_wait_s = (record.begun - record.start).seconds();
+  r.compute_busy_s = record.compute_busy.seconds();
+  r.comm_busy_s = record.comm_busy.seconds();
+  std::map<std::string, double> by_kernel, by_class;
+  for (const ChunkPairRecord::Run& run : record.runs) {
+    if (run.kernels >= in.kernel_lists.size()) continue;
+    const auto& kernels = in.kernel_lists[run.kernels];
+    double total = 0;
+    for (const SegmentKernel& k : kernels) total += k.pair_seconds * (k.routed ? run.load_factor : 1);
+    if (!(total > 0)) continue;
+    for (const SegmentKernel& k : kernels) {
+      const double share =
+          run.duration.seconds() * k.pair_seconds * (k.routed ? run.load_factor : 1) / total;
+      by_kernel[k.name] += share;
+      by_class[kernel_class(k.name)] += share;
+    }
+  }
+  auto sorted = [](const std::map<std::string, double>& m) {
+    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    return v;
+  };
+  r.top_kernels = sorted(by_kernel);
+  if (r.top_kernels.size() > 10) r.top_kernels.resize(10);
+  r.classes = sorted(by_class);
+  return r;
+}
+
+}  // namespace
 
 StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) const {
   const ChunkCostModel costs(chunk_cost_params(s));
   EngineInput in = engine_input(s, costs, batch_sequences);
   in.trace_ranks = trace_ranks_;
+  // A middle pipeline rank's steady pair, replica 0.
+  const int middle = (s.plan.pp - 1) / 2;
+  if (overlaps_forward_and_backward(s.plan.schedule)) {
+    in.chunk_pair_rank = middle * in.replicas * in.tp;
+  }
   ClusterNetwork network(s.cluster, link_efficiency(s.calibration));
   EngineResult run = run_step_engine(in, &network);
   if (trace_) *trace_ = std::move(run.trace);
@@ -39,6 +87,14 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   phases.idle_s = (slow.wait_all_to_all + slow.wait_pipeline).seconds();
   phases.data_parallel_s = (slow.finish - slow.operations_done).seconds();
   out.network.links = run.links;
+  Table4Phases& t4 = out.table4;
+  t4.one_f_s = slow.in_forwards.seconds();
+  t4.bubble_s = slow.bubble.seconds();
+  t4.one_b_s = slow.in_backwards.seconds();
+  t4.one_w_s = slow.in_weights.seconds();
+  t4.one_f_one_b_s = slow.in_pairs.seconds();
+  t4.optimizer_s = (slow.dp_comm + slow.optimizer).seconds();
+  out.chunk_pair = chunk_pair_report(run.chunk_pair, in, middle);
 
   const EpCommCost fwd = costs.ep_forward();
   StepNetwork& n = out.network;
@@ -56,6 +112,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
       mean(Exchange::kBackwardCombine) + mean(Exchange::kBackwardDispatch);
   n.pp_send_s_per_micro_batch = costs.pp_send_s();
   n.expert_load_max_over_mean = in.expert_load_max_over_mean;
+  out.kernels = kernel_report(costs);
   return out;
 }
 

@@ -3,10 +3,12 @@
 // the fast mode for sweeps; the event-driven engine implements the same interface.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "workloads/network/link_use.hpp"
 #include "workloads/plan/scenario.hpp"
+#include "workloads/step/kernel_report.hpp"
 
 namespace codesim::workloads {
 
@@ -33,6 +35,34 @@ struct StepPhases {
   double data_parallel_s = 0;    // ZeRO-1 and optimizer after its operations
 };
 
+// A steady overlapped F&B pair of a middle pipeline rank: how long it spans, how long its compute
+// stream and its all-to-alls were busy, and where its compute went.
+struct ChunkPairReport {
+  bool present = false;
+  int pipeline_rank = 0;
+  double span_s = 0;          // from its place in the order to its end
+  double input_wait_s = 0;    // of which waiting for its inputs (the pipeline's imbalance)
+  double compute_busy_s = 0;
+  double comm_busy_s = 0;
+  std::vector<std::pair<std::string, double>> top_kernels;  // by time in the pair, seconds
+  std::vector<std::pair<std::string, double>> classes;      // by time in the pair, seconds
+};
+
+// The slowest rank's step by what it was doing, on its own timeline (isca25 Table 4): lone
+// forwards, the bubble (waiting for an operation's inputs), lone backwards, weight gradients,
+// overlapped F&B pairs, and ZeRO-1 with the optimizer. They add up to the step.
+struct Table4Phases {
+  double one_f_s = 0;
+  double bubble_s = 0;
+  double one_b_s = 0;
+  double one_w_s = 0;
+  double one_f_one_b_s = 0;
+  double optimizer_s = 0;
+  double total() const {
+    return one_f_s + bubble_s + one_b_s + one_w_s + one_f_one_b_s + optimizer_s;
+  }
+};
+
 struct StepNetwork {
   double ep_ib_bytes_per_token_per_moe_layer = 0;  // forward dispatch + combine
   double ep_nvlink_bytes_per_token_per_moe_layer = 0;
@@ -56,6 +86,9 @@ struct StepResult {
   int micro_batches = 0;
   int slowest_rank = 0;
   long long events = 0;  // simulated events; 0 for the analytic model
+  std::vector<KernelLine> kernels;  // what each layer pass launches, priced
+  ChunkPairReport chunk_pair;
+  Table4Phases table4;
 };
 
 class StepTimeModel {
