@@ -13,6 +13,9 @@
 #include "cli/registry.hpp"
 #include "cli/yaml_reader.hpp"
 #include "workloads/network/cluster_network.hpp"
+#include "workloads/pipeline/bubble.hpp"
+#include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/step/stage_balance.hpp"
 #include "workloads/training/scenario_check.hpp"
 
 namespace codesim::cli {
@@ -382,7 +385,17 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
     if (item == "rmsnorm") p.recompute.rmsnorm = true;
     if (item == "mla_up_projection") p.recompute.mla_up_projection = true;
   }
-  for (long long layers : r.integer_list("stage_layers", 0)) p.stage_layers.push_back(int(layers));
+  if (r.has("stage_layers") && r.node("stage_layers").IsScalar()) {
+    if (r.node("stage_layers").Scalar() != "auto") {
+      r.fail("stage_layers", "expected auto or a list of layers per stage",
+             "auto (balanced for work), or a list such as [4, 4, 4, 4]");
+    }
+    p.stage_layers_balanced = true;  // resolved once the model and plan are read
+  } else {
+    for (long long layers : r.integer_list("stage_layers", 0)) {
+      p.stage_layers.push_back(int(layers));
+    }
+  }
   if (r.has("routing")) {
     MapReader routing(ctx, r.node("routing"), "plan.routing",
                       {"model", "exponent", "seed", "drift", "step", "counts", "redundant_experts",
@@ -437,6 +450,21 @@ TrainingScenario load_training_scenario(const std::string& path,
                       ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
                       : models::h800_published_calibration();
 
+  if (s.plan.stage_layers_balanced) {
+    // plan.stage_layers: auto. What else is wrong with the plan (a pp the schedule cannot cut,
+    // say) the check below says first; a balance it cannot find, after.
+    std::string cannot;
+    try {
+      s.plan.stage_layers = workloads::balanced_stage_layers(s);
+    } catch (const std::exception& e) {
+      cannot = e.what();
+    }
+    for (const auto& problem : workloads::check_scenario(s)) fail_on(ctx, root, s, problem);
+    if (!cannot.empty()) {
+      ctx.fail("plan.stage_layers", root, "cannot balance the stages: " + cannot,
+               "a list of layers per stage");
+    }
+  }
   for (const auto& problem : workloads::check_scenario(s)) fail_on(ctx, root, s, problem);
   if (!s.cluster.fabric.failures.empty()) {
     // Names are checked on the graph the event-driven engine builds: fabric and node insides.

@@ -127,6 +127,24 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                      {"data_parallel_and_optimizer", ph.data_parallel_s},
                      {"idle", ph.idle_s}};
   }
+  j["stage_split"] = s.plan.stage_layers_balanced ? "balanced"
+                     : s.plan.stage_layers.empty() ? "slots"
+                                                   : "given";
+  nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < e.stages.size(); ++i) {
+    const auto& w = e.stages[i];
+    stages.push_back({{"stage", i},
+                      {"first_layer", w.stage.first_layer},
+                      {"layers", w.stage.layers},
+                      {"embedding", w.stage.embedding},
+                      {"output_head", w.stage.output_head},
+                      {"mtp_modules", w.stage.mtp_modules},
+                      {"forward_ms", w.forward_s * 1e3},
+                      {"backward_ms", w.backward_s * 1e3},
+                      {"weight_ms", w.weight_s * 1e3},
+                      {"work_ms", w.total_s() * 1e3}});
+  }
+  j["stages"] = std::move(stages);
   j["table4_phases_s"] = table4_json(e.step.table4);
   if (e.step.chunk_pair.present) j["chunk_pair"] = chunk_pair_json(e.step.chunk_pair);
   j["kernels"] = kernels_json(e.step.kernels);
@@ -207,6 +225,27 @@ std::string training_summary(const workloads::TrainingScenario& s,
                       "layers' average)",
                       e.step.network.expert_load_max_over_mean));
     }
+  }
+  if (!e.stages.empty()) {
+    std::string layers;
+    for (const auto& w : e.stages) {
+      layers += fmt::format("{}{}", layers.empty() ? "" : " ", w.stage.layers);
+    }
+    const auto ranks = workloads::rank_pace(e.stages, s.plan.schedule);
+    const double lo = *std::min_element(ranks.begin(), ranks.end());
+    const double hi = *std::max_element(ranks.begin(), ranks.end());
+    double sum = 0;
+    for (double w : ranks) sum += w;
+    const char* how = s.plan.stage_layers_balanced ? "balanced for work"
+                      : s.plan.stage_layers.empty() ? "by slots"
+                                                    : "as given";
+    const bool paired = s.plan.schedule == workloads::Schedule::kDualPipe ||
+                        s.plan.schedule == workloads::Schedule::kDualPipeV;
+    line(fmt::format("  stages         layers [{}] ({}); {} {:.1f} to {:.1f} ms over the pipeline "
+                     "ranks, the longest {:.2f}x the mean",
+                     layers, how,
+                     paired ? "compute of the longer steady F&B pair" : "work per micro-batch",
+                     lo * 1e3, hi * 1e3, hi / (sum / double(ranks.size()))));
   }
   const auto& t4 = e.step.table4;
   line(fmt::format(

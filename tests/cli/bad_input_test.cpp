@@ -143,6 +143,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"failed_link_between_unjoined_switches", 6,
                  "  topology: {kind: mpft, failures: {links: [[p0.leaf0, p1.spine0]]}}", "",
                  "6:", "cluster.topology.failures.links", "are not joined by a link"},
+        BadInput{"stage_layers_neither_auto_nor_a_list", 17,
+                 "  recompute: [rmsnorm, mla_up_projection]\n  stage_layers: balanced", "", "18:",
+                 "plan.stage_layers", "expected auto or a list of layers per stage"},
+        BadInput{"stage_layers_auto_on_a_pipeline_that_cannot_be_cut", 0, "",
+                 "--set plan.stage_layers=auto --set plan.pp=3", "--set plan.pp=3", "plan.pp",
+                 "does not divide"},
         BadInput{"topology_kind_a_cluster_cannot_use", 6, "  topology: {kind: slimfly}", "",
                  "6:", "cluster.topology.kind", "cannot be built on 'slimfly'"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });

@@ -55,6 +55,8 @@ struct TrainingPlan {
   models::Precision gemm_precision = models::Precision::kFp8;
   Recompute recompute;
   std::vector<int> stage_layers;  // explicit layers per pipeline stage; empty: balanced slots
+  // The stage_layers were chosen to balance the stages' work (step/stage_balance.hpp), not given.
+  bool stage_layers_balanced = false;
   RoutingSpec routing;
 };
 

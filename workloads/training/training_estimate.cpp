@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
@@ -69,6 +70,8 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
   const auto stages =
       split_stages(s.model, stage_count(s.plan.schedule, s.plan.pp), s.plan.stage_layers);
   e.memory = peak_rank_memory(memory_params(s), stages);
+  e.stages = stage_work(ChunkCostModel(chunk_cost_params(s)), stages,
+                        overlaps_forward_and_backward(s.plan.schedule));
   e.assumptions = model.assumptions(s);
   if (ramp_model && ramp_tokens > 0) {
     e.assumptions.push_back("batch-ramp steps: the " + ramp_model->name() +

@@ -7,6 +7,7 @@
 
 #include "models/llm_math.hpp"
 #include "workloads/pipeline/rank_memory.hpp"
+#include "workloads/step/stage_balance.hpp"
 #include "workloads/step/step_model.hpp"
 
 namespace codesim::workloads {
@@ -24,6 +25,7 @@ struct TrainingEstimate {
   double ramp_gpu_hours = 0;                 // of which spent in the ramp
   double cost_usd = 0;
   RankMemory memory;  // the rank that needs the most
+  std::vector<StageWork> stages;  // each pipeline stage and its work per micro-batch
   models::ParamCounts params;
   double train_flops_per_token = 0;  // causal
   double train_flops_per_token_noncausal = 0;
