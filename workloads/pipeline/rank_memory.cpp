@@ -78,50 +78,51 @@ static double sum_bytes(const std::vector<MemoryItem>& items) {
   return total;
 }
 
-RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, int rank) {
+StageParams stage_params(const MemoryParams& s, const Stage& st) {
   const auto& m = s.model;
-  const auto& plan = s;
-  RankMemory r;
-  r.rank = rank;
   const double dense_layer_act = sum_bytes(layer_activation_items(s, false));
   const double moe_layer_act = m.is_moe() ? sum_bytes(layer_activation_items(s, true)) : 0.0;
-  const double tokens = s.tokens_per_micro_batch;
+  StageParams out;
+  if (st.embedding) out.dense += double(m.vocab) * m.hidden / s.tp;
+  if (st.output_head) {
+    out.dense += double(m.vocab) * m.hidden / s.tp + m.hidden;
+    out.activation_bytes_per_token += 2.0 * m.hidden;  // final hidden state; fused CE keeps no logits
+  }
+  auto add_layer = [&](int layer) {
+    const double routed = double(models::layer_routed_expert_params(m, layer));
+    out.dense += (double(models::layer_params(m, layer)) - routed) / s.tp;
+    out.expert += routed / s.ep;
+    out.activation_bytes_per_token += routed > 0 ? moe_layer_act : dense_layer_act;
+  };
+  for (int l = st.first_layer; l < st.first_layer + st.layers; ++l) add_layer(l);
+  for (int i = 0; i < st.mtp_modules; ++i) {
+    out.dense += double(models::mtp_module_params(m) - models::layer_params(m, m.layers)) / s.tp;
+    add_layer(m.layers);
+    out.activation_bytes_per_token += 4.0 * m.hidden;  // MTP's two normalised inputs
+  }
+  return out;
+}
 
+RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, int rank) {
+  RankMemory r;
+  r.rank = rank;
   double largest_stage_activation = 0;
-  for (int index : PipelineMap(plan.schedule, plan.pp).stages_of(rank)) {
-    const Stage& st = stages[index];
-    double dense = 0, expert = 0, act_per_token = 0;
-    if (st.embedding) dense += double(m.vocab) * m.hidden / plan.tp;
-    if (st.output_head) {
-      dense += double(m.vocab) * m.hidden / plan.tp + m.hidden;
-      act_per_token += 2.0 * m.hidden;  // final hidden state; fused cross-entropy keeps no logits
-    }
-    auto add_layer = [&](int layer) {
-      const double routed = double(models::layer_routed_expert_params(m, layer));
-      dense += (double(models::layer_params(m, layer)) - routed) / plan.tp;
-      expert += routed / plan.ep;
-      const bool moe = routed > 0;
-      act_per_token += moe ? moe_layer_act : dense_layer_act;
-    };
-    for (int l = st.first_layer; l < st.first_layer + st.layers; ++l) add_layer(l);
-    for (int i = 0; i < st.mtp_modules; ++i) {
-      dense += double(models::mtp_module_params(m) - models::layer_params(m, m.layers)) / plan.tp;
-      add_layer(m.layers);
-      act_per_token += 4.0 * m.hidden;  // MTP's two normalised inputs
-    }
-    r.dense_params += dense;
-    r.expert_params += expert;
-    largest_stage_activation = std::max(largest_stage_activation, act_per_token * tokens);
+  for (int index : PipelineMap(s.schedule, s.pp).stages_of(rank)) {
+    const StageParams st = stage_params(s, stages[index]);
+    r.dense_params += st.dense;
+    r.expert_params += st.expert;
+    largest_stage_activation = std::max(largest_stage_activation,
+                                        st.activation_bytes_per_token * s.tokens_per_micro_batch);
   }
 
   const double params = r.dense_params + r.expert_params;
   r.weights_bytes = params * kWeightBytes;
   r.gradients_bytes = params * kGradientBytes;
-  const bool zero = plan.zero_stage >= 1;
+  const bool zero = s.zero_stage >= 1;
   r.optimizer_shard_params =
       r.dense_params / (zero ? s.dp : 1) + r.expert_params / (zero ? s.expert_dp : 1);
   r.optimizer_bytes = kOptimizerBytes * r.optimizer_shard_params;
-  r.activations_bytes = activation_units_in_flight(plan.schedule, plan.pp, s.micro_batches) *
+  r.activations_bytes = activation_units_in_flight(s.schedule, s.pp, s.micro_batches) *
                         largest_stage_activation;
   r.reserved_bytes = kReservedBytes;
   return r;

@@ -62,6 +62,15 @@ constexpr double kReservedBytes = 2.0 * (1 << 30);  // assumed, not measured
 // two BF16 moments, writes master, moments and the BF16 working weight.
 constexpr double kOptimizerStepBytesPerParam = 4 + 4 + 4 + 4 + 4 + 2;
 
+// One model stage's parameters on a GPU (dense ones per tensor-parallel shard, its share of the
+// routed experts) and the activation bytes per token it keeps for its backward.
+struct StageParams {
+  double dense = 0;
+  double expert = 0;
+  double activation_bytes_per_token = 0;
+};
+StageParams stage_params(const MemoryParams& params, const Stage& stage);
+
 RankMemory rank_memory(const MemoryParams& params, const std::vector<Stage>& stages, int rank);
 // The pipeline rank that needs the most memory.
 RankMemory peak_rank_memory(const MemoryParams& params, const std::vector<Stage>& stages);

@@ -40,6 +40,8 @@ ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches,
   ReplayResult result;
   result.finish.assign(pp, 0.0);
   result.busy.assign(pp, 0.0);
+  result.gradients_done.resize(pp);
+  for (int r = 0; r < pp; ++r) result.gradients_done[r].assign(map.stages_of(r).size(), 0.0);
   std::vector<std::size_t> next(pp, 0);
 
   // The earliest start its inputs allow, or kNotYet.
@@ -114,6 +116,7 @@ ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches,
         }
         result.finish[r] = end;
         result.busy[r] += duration;
+        if (const int c = weight_gradient_chunk(op); c >= 0) result.gradients_done[r][c] = end;
         result.makespan = std::max(result.makespan, end);
         progress = true;
       }

@@ -28,6 +28,9 @@ struct ReplayCosts {
 struct ReplayResult {
   std::vector<double> finish;  // per pipeline rank: when its last operation ends
   std::vector<double> busy;    // per pipeline rank: the sum of its operations' durations
+  // Per pipeline rank and chunk: when the last operation computing the chunk's weight
+  // gradients ends (weight_gradient_chunk), from which its ZeRO-1 reduce-scatter may start.
+  std::vector<std::vector<double>> gradients_done;
   double makespan = 0;
 };
 

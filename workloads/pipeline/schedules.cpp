@@ -43,6 +43,20 @@ class Counters {
 
 }  // namespace
 
+int weight_gradient_chunk(const PipelineOp& op) {
+  switch (op.kind) {
+    case PipelineOp::Kind::kForward:
+      return -1;
+    case PipelineOp::Kind::kBackward:
+      return op.split_backward ? -1 : op.chunk;
+    case PipelineOp::Kind::kWeight:
+      return op.chunk;
+    case PipelineOp::Kind::kForwardBackward:
+      return op.backward_chunk;
+  }
+  return -1;
+}
+
 std::string op_label(const PipelineOp& op) {
   switch (op.kind) {
     case Kind::kForward:

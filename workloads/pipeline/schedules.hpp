@@ -36,6 +36,10 @@ struct PipelineOp {
   bool operator==(const PipelineOp&) const = default;
 };
 
+// The chunk whose weight gradients an operation computes (a W, a B that is not split, an F&B's
+// backward), or -1 (an F, a split B).
+int weight_gradient_chunk(const PipelineOp& op);
+
 // "F0", "B1", "W", "F0B1" (F&B with forward chunk 0, backward chunk 1): the notation of the
 // DualPipe README, for tests and traces.
 std::string op_label(const PipelineOp& op);

@@ -199,8 +199,13 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
 
   StepResult result;
   result.micro_batches = n;
-  double slowest = -1;
   const PipelineMap map(plan.schedule, plan.pp);
+  // Each rank's operations: its breakdown up to its last operation's end.
+  struct RankOps {
+    StepBreakdown breakdown;
+    Table4Phases table4;
+  };
+  std::vector<RankOps> ranks;
   ChunkPairReport pair_report;
   for (int rank = 0; rank < plan.pp; ++rank) {
     StepBreakdown b;
@@ -273,31 +278,70 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
       b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
     }
 
-    // ZeRO-1: FP32 gradients reduce-scattered and BF16 weights all-gathered in rings over the
-    // replicas, on NVLink when they share a node, else at a NIC's rate (the cross-node hops set
-    // a ring's pace), each of the 2 (replicas - 1) steps paying a transfer's latency.
+    ranks.push_back({b, t4});
+  }
+
+  // ZeRO-1: FP32 gradients reduce-scattered and BF16 weights all-gathered in rings over the
+  // replicas, on NVLink when they share a node, else at a NIC's rate (the cross-node hops set
+  // a ring's pace), each of the replicas - 1 steps of a ring paying a transfer's latency. A
+  // chunk's reduce-scatter starts when its last weight gradients are done (where the schedule
+  // was replayed; else after the rank's last operation), one after another on the rank's links.
+  // The optimizer clips by the global gradient norm, so no rank starts it before every rank's
+  // reduce-scatters are done; then its shard's AdamW step and the all-gather.
+  auto ring = [](double bytes, int replicas) {
+    return replicas > 1 ? bytes * (replicas - 1) / replicas : 0.0;
+  };
+  const double rate = rank_in_one_node ? links.nvlink_Bps : links.ib_Bps;
+  const double latency = rank_in_one_node ? links.nvlink_latency_s : links.ib_latency_s;
+  const int ring_steps = std::max(s.dp(), s.expert_dp()) - 1;
+  auto ring_seconds = [&](const StageParams& params, double bytes_per_param) {
+    const double bytes = ring(params.dense * bytes_per_param, s.dp()) +
+                         ring(params.expert * bytes_per_param, s.expert_dp());
+    return bytes > 0 ? bytes / rate + ring_steps * latency : 0.0;
+  };
+  double all_reduced = 0;  // every rank's reduce-scatters done
+  std::vector<double> reduced(plan.pp, 0.0), gather(plan.pp, 0.0), dp_bytes(plan.pp, 0.0);
+  for (int rank = 0; rank < plan.pp; ++rank) {
+    const double ops_end = ranks[rank].breakdown.total();
+    std::vector<std::pair<double, double>> chunks;  // (gradients done, reduce-scatter seconds)
+    StageParams held;
+    const std::vector<int> chunk_stages = map.stages_of(rank);
+    for (std::size_t c = 0; c < chunk_stages.size(); ++c) {
+      const StageParams params = stage_params(memory, stages[chunk_stages[c]]);
+      held.dense += params.dense;
+      held.expert += params.expert;
+      const double done = replayed ? replay.gradients_done[rank][c] : ops_end;
+      chunks.emplace_back(done, ring_seconds(params, kGradientBytes));
+    }
+    std::sort(chunks.begin(), chunks.end());
+    double at = 0;
+    for (const auto& [done, seconds] : chunks) at = std::max(at, done) + seconds;
+    reduced[rank] = std::max(at, ops_end);
+    all_reduced = std::max(all_reduced, reduced[rank]);
+    gather[rank] = ring_seconds(held, kWeightBytes);
+    dp_bytes[rank] = ring(held.dense * (kGradientBytes + kWeightBytes), s.dp()) +
+                     ring(held.expert * (kGradientBytes + kWeightBytes), s.expert_dp());
+  }
+  double slowest = -1;
+  for (int rank = 0; rank < plan.pp; ++rank) {
+    StepBreakdown b = ranks[rank].breakdown;
+    Table4Phases t4 = ranks[rank].table4;
     const RankMemory mem = rank_memory(memory, stages, rank);
-    auto ring = [](double bytes, int replicas) {
-      return replicas > 1 ? bytes * (replicas - 1) / replicas : 0.0;
-    };
-    const double dp_bytes =
-        ring(mem.dense_params * (kGradientBytes + kWeightBytes), s.dp()) +
-        ring(mem.expert_params * (kGradientBytes + kWeightBytes), s.expert_dp());
-    const int ring_steps = 2 * (std::max(s.dp(), s.expert_dp()) - 1);
-    b.dp_comm_s = dp_bytes > 0 ? dp_bytes / (rank_in_one_node ? links.nvlink_Bps : links.ib_Bps) +
-                                     ring_steps * (rank_in_one_node ? links.nvlink_latency_s
-                                                                    : links.ib_latency_s)
-                               : 0.0;
+    // After its last operation: its own reduce-scatters, the wait for the other ranks' (idle, as
+    // a bubble is), the optimizer and the all-gather.
+    const double wait = all_reduced - reduced[rank];
+    b.dp_comm_s = reduced[rank] - b.total() + gather[rank];
+    b.pipeline_bubble_s += wait;
+    t4.bubble_s += wait;
     b.optimizer_s =
         costs.compute().memory_seconds(mem.optimizer_shard_params * kOptimizerStepBytesPerParam);
-
     t4.optimizer_s = b.dp_comm_s + b.optimizer_s;
     if (b.total() > slowest) {
       slowest = b.total();
       result.breakdown = b;
       result.table4 = t4;
       result.slowest_rank = rank;
-      result.network.dp_bytes_per_gpu = dp_bytes;
+      result.network.dp_bytes_per_gpu = dp_bytes[rank];
     }
   }
   result.step_time_s = result.breakdown.total();
@@ -350,8 +394,10 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
       "A pipeline send takes its latency plus its bytes over NVLink (neighbours in one node) or "
       "a NIC at the calibration's achieved rate, and delays only the stage that waits for it.",
       "ZeRO-1 gradient reduce-scatter (FP32) and weight all-gather (BF16) are rings over the "
-      "replicas, on NVLink when they share a node, else at a NIC's achieved rate, and are not "
-      "overlapped with compute.",
+      "replicas, on NVLink when they share a node, else at a NIC's achieved rate. A chunk's "
+      "reduce-scatter starts when its last weight gradients are done, overlapping the rest of "
+      "the cool-down with no contention; the optimizer waits for every rank's (it clips by the "
+      "global gradient norm), then the all-gather follows it.",
       "The AdamW step is memory-bound over this GPU's optimizer shard (22 bytes per parameter).",
       "Memory: BF16 weights, FP32 gradients, FP32 master weights and BF16 moments sharded by "
       "ZeRO-1; activations are itemised per layer (--explain) times the schedule's micro-batches "

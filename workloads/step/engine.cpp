@@ -1,6 +1,7 @@
 #include "workloads/step/engine.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <unordered_map>
@@ -83,6 +84,7 @@ class Engine {
     std::uint8_t direction = 0;
     int position = 0;
     int micro_batch = 0;
+    std::uint8_t chunk = 0;  // of its pipeline rank
     std::uint32_t segment = 0;
     bool in_exchange = false;  // waiting for its all-to-all to finish
     Time arrived;              // at that all-to-all
@@ -107,6 +109,8 @@ class Engine {
     Time op_started;        // the current operation was reached in the order
     Time op_begun_at;
     std::uint32_t pairs_started = 0;  // F&B operations started so far
+    // By chunk: operations computing its weight gradients not yet done.
+    std::array<std::uint32_t, 2> gradient_ops_left{};
     RankTimes times;
   };
   // An all-to-all of one EP group, from the first member's arrival to the last flow's.
@@ -127,9 +131,9 @@ class Engine {
   };
   // ZeRO-1 of one pipeline rank's replicas.
   struct DataParallel {
-    int arrived = 0;
-    int running = 0;
-    bool gathering = false;
+    std::array<int, 2> gradients_ready{};  // by chunk: replicas whose gradients are done
+    int chunks_reduced = 0;
+    Time reduced_at;  // its last chunk's reduce-scatter ended
   };
 
   const std::vector<Segment>& segments(const Thread& t) const;
@@ -185,8 +189,13 @@ class Engine {
   void deliver(std::uint64_t key);
 
   void operations_done(int rank);
-  void start_data_parallel(int p, bool gather);
-  void data_parallel_part_done(int p);
+  void gradients_done(int rank, int chunk);
+  // Starts the rings of a reduce-scatter (gather == false) or all-gather of `dense` and `expert`
+  // parameters over pipeline rank p's replica groups; `done` runs when all have finished.
+  void start_zero_collective(int p, double dense, double expert, bool gather,
+                             std::function<void()> done);
+  void chunk_reduced(int p);
+  void all_gathered(int p);
 
   static void on_flow_done(sim::Simulator& sim, void* self, std::uint64_t tag);
   void start_flow(int src, int dst, double bytes, std::uint64_t tag);
@@ -205,6 +214,7 @@ class Engine {
   std::unordered_map<std::uint64_t, Inbox> inboxes_;
   std::vector<std::vector<GroupFlow>> group_flows_;
   std::vector<DataParallel> data_parallel_;
+  int ranks_reduced_ = 0;  // pipeline ranks whose every chunk is reduce-scattered
   std::vector<std::unique_ptr<CollectiveRun>> collectives_;
   EngineResult result_;
 };
@@ -241,9 +251,17 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
       forwards +=
           op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward;
     }
+    std::array<std::uint32_t, 2> gradient_ops{};
+    for (const PipelineOp& op : ops_.back()) {
+      if (const int c = weight_gradient_chunk(op); c >= 0) ++gradient_ops.at(c);
+    }
+    if (map_.stages_of(p).size() > gradient_ops.size()) {
+      throw std::invalid_argument("engine: more than two chunks on a pipeline rank");
+    }
     for (int k = 0; k < width_; ++k) {
       ranks_[rank_of(p, k)].ops = &ops_.back();
       ranks_[rank_of(p, k)].forwards_left = forwards;
+      ranks_[rank_of(p, k)].gradient_ops_left = gradient_ops;
     }
   }
   check_key_ranges();
@@ -332,6 +350,10 @@ EngineResult Engine::run() {
                              std::to_string(rank.next_op) + " of " +
                              std::to_string(rank.ops->size()));
     }
+    if (rank.times.finish < rank.times.operations_done) {
+      throw std::logic_error("engine: rank " + std::to_string(r) +
+                             "'s ZeRO-1 finished before its last operation");
+    }
     result_.ranks[r] = rank.times;
     if (rank.times.finish > step) {
       step = rank.times.finish;
@@ -361,6 +383,7 @@ void Engine::start_next_op(int r) {
     t.direction = std::uint8_t(place.direction);
     t.position = place.position;
     t.micro_batch = micro_batch;
+    t.chunk = std::uint8_t(chunk);
   };
   switch (op.kind) {
     case PipelineOp::Kind::kForward:
@@ -459,7 +482,12 @@ void Engine::advance(int r, int index) {
 
 void Engine::finish_thread(int r, int index) {
   Rank& rank = ranks_[r];
-  rank.threads[index].live = false;
+  Thread& thread = rank.threads[index];
+  thread.live = false;
+  if ((thread.pass == Pass::kWeight || thread.pass == Pass::kBackwardFull) &&
+      --rank.gradient_ops_left[thread.chunk] == 0) {
+    gradients_done(r, thread.chunk);
+  }
   // An overlapped pair sends both its outputs when the pair is done (dualpipe.py sends after
   // the whole F&B chunk).
   if (rank.threads[0].live || rank.threads[1].live) return;
@@ -759,20 +787,62 @@ void Engine::operations_done(int r) {
   Rank& rank = ranks_[r];
   rank.times.operations_done = sim_.now();
   charge_idle(rank);
-  const int p = pipeline_rank(r);
-  if (++data_parallel_[p].arrived == width_) start_data_parallel(p, false);
 }
 
-// Reduce-scatter of the gradients (gather == false), or all-gather of the updated weights, over
-// every replica group of pipeline rank p: all replicas (of one tensor-parallel shard) for the
-// dense parameters, the replicas that hold the same experts (ep apart) for the experts'.
-void Engine::start_data_parallel(int p, bool gather) {
-  DataParallel& dp = data_parallel_[p];
-  dp.gathering = gather;
-  dp.running = 0;
-  const double dense = in_.dense_params.empty() ? 0.0 : in_.dense_params[p];
-  const double expert = in_.expert_params.empty() ? 0.0 : in_.expert_params[p];
+// A chunk's reduce-scatter starts when every replica of the pipeline rank has its gradients.
+void Engine::gradients_done(int r, int chunk) {
+  const int p = pipeline_rank(r);
+  if (++data_parallel_[p].gradients_ready[chunk] < width_) return;
+  const int stage = map_.place({p, chunk}).position;
+  const double dense = in_.dense_params.empty() ? 0.0 : in_.dense_params[stage];
+  const double expert = in_.expert_params.empty() ? 0.0 : in_.expert_params[stage];
+  start_zero_collective(p, dense, expert, false, [this, p] { chunk_reduced(p); });
+}
+
+// The optimizer clips by the global gradient norm: it waits for every rank's reduce-scatters.
+// Then each rank updates its shard and all-gathers the weights of all its chunks.
+void Engine::chunk_reduced(int p) {
+  if (++data_parallel_[p].chunks_reduced < int(map_.stages_of(p).size())) return;
+  data_parallel_[p].reduced_at = sim_.now();
+  if (++ranks_reduced_ < in_.pp) return;
+  for (int q = 0; q < in_.pp; ++q) {
+    for (int k = 0; k < width_; ++k) {
+      RankTimes& times = ranks_[rank_of(q, k)].times;
+      times.zero_wait = sim_.now() - std::max(data_parallel_[q].reduced_at, times.operations_done);
+    }
+    const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[q];
+    sim_.schedule_in(optimizer, [this, q] {
+      double dense = 0, expert = 0;
+      for (int stage : map_.stages_of(q)) {
+        dense += in_.dense_params.empty() ? 0.0 : in_.dense_params[stage];
+        expert += in_.expert_params.empty() ? 0.0 : in_.expert_params[stage];
+      }
+      start_zero_collective(q, dense, expert, true, [this, q] { all_gathered(q); });
+    });
+  }
+}
+
+void Engine::all_gathered(int p) {
+  const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[p];
+  for (int k = 0; k < width_; ++k) {
+    RankTimes& times = ranks_[rank_of(p, k)].times;
+    times.finish = sim_.now();
+    times.optimizer = optimizer;
+    times.dp_comm = times.finish - times.operations_done - optimizer - times.zero_wait;
+  }
+}
+
+// The rings run over every replica group of pipeline rank p: all replicas (of one
+// tensor-parallel shard) for the dense parameters, the replicas that hold the same experts (ep
+// apart) for the experts'.
+void Engine::start_zero_collective(int p, double dense, double expert, bool gather,
+                                   std::function<void()> done) {
   const double bytes_per_param = gather ? kWeightBytes : kGradientBytes;
+  // Count every launch before any can finish: a collective with no transfers finishes in start().
+  auto left = std::make_shared<int>(1);
+  auto part_done = [left, done] {
+    if (--*left == 0) done();
+  };
   auto launch = [&](std::vector<int> members, double bytes) {
     if (!net_ || members.size() < 2 || bytes <= 0) return;
     Collective c = gather ? ring_all_gather(int(members.size()), bytes)
@@ -780,14 +850,12 @@ void Engine::start_data_parallel(int p, bool gather) {
     auto run = std::make_unique<CollectiveRun>(
         sim_, *net_, std::move(c),
         [this, members](int a, int b) { return network_->route(members[a], members[b]); });
-    ++dp.running;
-    run->when_finished([this, p] { data_parallel_part_done(p); });
+    ++*left;
+    run->when_finished(part_done);
     CollectiveRun* raw = run.get();
     collectives_.push_back(std::move(run));
     raw->start();
   };
-  // Count every launch before any can finish: a collective with no transfers finishes in start().
-  ++dp.running;
   for (int t = 0; t < in_.tp; ++t) {
     std::vector<int> shard;
     for (int d = 0; d < in_.replicas; ++d) shard.push_back(rank_of(p, d * in_.tp + t));
@@ -798,25 +866,7 @@ void Engine::start_data_parallel(int p, bool gather) {
     for (int d = e; d < in_.replicas; d += in_.ep) holders.push_back(rank_of(p, d));
     launch(holders, expert * bytes_per_param);
   }
-  data_parallel_part_done(p);
-}
-
-void Engine::data_parallel_part_done(int p) {
-  DataParallel& dp = data_parallel_[p];
-  if (--dp.running > 0) return;
-  if (!dp.gathering) {
-    // The optimizer updates each rank's shard, then the weights are gathered.
-    const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[p];
-    sim_.schedule_in(optimizer, [this, p] { start_data_parallel(p, true); });
-    return;
-  }
-  const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[p];
-  for (int k = 0; k < width_; ++k) {
-    RankTimes& times = ranks_[rank_of(p, k)].times;
-    times.finish = sim_.now();
-    times.optimizer = optimizer;
-    times.dp_comm = times.finish - times.operations_done - optimizer;
-  }
+  part_done();
 }
 
 }  // namespace

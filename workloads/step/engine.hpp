@@ -94,11 +94,12 @@ struct EngineInput {
   std::vector<std::vector<double>> expert_load;
   double expert_load_max_over_mean = 1;  // the busiest GPU's factor, mean over MoE layers
   double pp_bytes = 0;  // one micro-batch's activations (or their gradient) to the next stage
-  // ZeRO-1 at the end of the step, per rank of each stage: FP32 gradients reduce-scattered and
-  // BF16 weights all-gathered over the replicas holding the same parameters.
-  std::vector<double> dense_params;   // by pipeline rank, replicated over all replicas (per
+  // ZeRO-1, per GPU of each model stage: FP32 gradients reduce-scattered (once the stage's last
+  // weight gradients are done) and BF16 weights all-gathered (after the optimizer) over the
+  // replicas holding the same parameters.
+  std::vector<double> dense_params;   // by model stage, replicated over all replicas (per
                                       // tensor-parallel shard: one ring per shard index)
-  std::vector<double> expert_params;  // by pipeline rank, replicated over replicas / ep
+  std::vector<double> expert_params;  // by model stage, replicated over replicas / ep
   std::vector<sim::Time> optimizer;   // by pipeline rank
   // The kernels of compute segments and of exchanges' setups, by the index they name.
   std::vector<std::vector<SegmentKernel>> kernel_lists;
@@ -133,11 +134,15 @@ struct RankTimes {
   sim::Time warm_up_end;       // its first operation with a backward started
   sim::Time steady_end;        // its last operation with a forward ended
   sim::Time trailing_weights;  // weight-gradient compute after that
-  sim::Time dp_comm;           // ZeRO-1 reduce-scatter and all-gather
+  // After its last operation: ZeRO-1's communication (its reduce-scatters still running, the
+  // all-gather), and the wait between for the other pipeline ranks' reduce-scatters (the
+  // optimizer clips by the global gradient norm).
+  sim::Time dp_comm;
+  sim::Time zero_wait;
   sim::Time optimizer;
   // Its timeline by operation (isca25 Table 4): from each operation's first work to its end,
-  // by kind, and the waits before operations' inputs arrived; with dp_comm and optimizer they
-  // add up to `finish`.
+  // by kind, and the waits before operations' inputs arrived; with zero_wait, dp_comm and
+  // optimizer they add up to `finish`.
   sim::Time in_forwards;   // 1F: lone forwards
   sim::Time in_backwards;  // 1B: lone backwards (input gradients, or full)
   sim::Time in_weights;    // 1W: weight gradients

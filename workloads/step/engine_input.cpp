@@ -302,10 +302,13 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   }
   const models::ComputeCostModel& compute = costs.compute();
   const MemoryParams memory = memory_params(s);
+  for (const Stage& stage : stages) {
+    const StageParams params = stage_params(memory, stage);
+    in.dense_params.push_back(params.dense);
+    in.expert_params.push_back(params.expert);
+  }
   for (int p = 0; p < plan.pp; ++p) {
     const RankMemory mem = rank_memory(memory, stages, p);
-    in.dense_params.push_back(mem.dense_params);
-    in.expert_params.push_back(mem.expert_params);
     in.optimizer.push_back(sim::from_seconds_ceil(
         compute.memory_seconds(mem.optimizer_shard_params * kOptimizerStepBytesPerParam)));
   }

@@ -76,7 +76,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   b.compute_s = slow.compute.seconds();
   b.comm_sm_share_s = slow.comm_sm_share.seconds();
   b.exposed_ep_comm_s = slow.wait_all_to_all.seconds();
-  b.pipeline_bubble_s = slow.wait_pipeline.seconds();
+  b.pipeline_bubble_s = (slow.wait_pipeline + slow.zero_wait).seconds();
   b.dp_comm_s = slow.dp_comm.seconds();
   b.optimizer_s = slow.optimizer.seconds();
   StepPhases& phases = out.phases;
@@ -89,7 +89,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   out.network.links = run.links;
   Table4Phases& t4 = out.table4;
   t4.one_f_s = slow.in_forwards.seconds();
-  t4.bubble_s = slow.bubble.seconds();
+  t4.bubble_s = (slow.bubble + slow.zero_wait).seconds();
   t4.one_b_s = slow.in_backwards.seconds();
   t4.one_w_s = slow.in_weights.seconds();
   t4.one_f_one_b_s = slow.in_pairs.seconds();
@@ -130,8 +130,13 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
       "leaves",
       "link rates: NVLink at the calibration's achieved fraction, fabric links at its achieved "
       "IB fraction of line rate",
-      "ZeRO-1 reduce-scatter, optimizer and all-gather run after every replica of a pipeline "
-      "rank has finished its operations (rings over the replicas)",
+      "ZeRO-1 in rings over the replicas, on the network with the step's other traffic: a "
+      "chunk's reduce-scatter starts once every replica of its pipeline rank has its last "
+      "weight gradients (overlapping the cool-down's remaining operations); the optimizer waits "
+      "for every rank's reduce-scatters (it clips by the global gradient norm), then each rank "
+      "updates its shard and all-gathers its weights. The reduce-scatters' reduction kernels "
+      "take no SMs from the compute they overlap, and the all-gather does not overlap the next "
+      "step's forwards",
   };
   const auto& routing = s.plan.routing;
   const std::string sampled = "each GPU's load per MoE layer estimated from " +

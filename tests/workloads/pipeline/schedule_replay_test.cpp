@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace codesim::workloads {
@@ -31,6 +32,28 @@ TEST(ScheduleReplay, OneFOneBByHand) {
   EXPECT_DOUBLE_EQ(r.finish[1], 15.5);
   EXPECT_DOUBLE_EQ(r.busy[0], 6);
   EXPECT_DOUBLE_EQ(r.busy[1], 14);
+  // Each rank's one chunk has its gradients when its last B ends.
+  EXPECT_DOUBLE_EQ(r.gradients_done[0][0], 18);
+  EXPECT_DOUBLE_EQ(r.gradients_done[1][0], 15.5);
+}
+
+// DualPipe: a rank's two chunks finish their weight gradients at different times, the later at
+// the rank's last operation (a W).
+TEST(ScheduleReplay, EachChunksGradientsAreDoneAtItsLastWeightGradient) {
+  ReplayCosts costs;
+  costs.send_s = [](int, int, int) { return 0.1; };
+  costs.duration = [](const PipelineOp& op, int, int) {
+    return op.kind == PipelineOp::Kind::kForwardBackward ? 3.0 : 1.0;
+  };
+  const ReplayResult r = replay_schedule(Schedule::kDualPipe, 4, 16, costs);
+  for (int rank = 0; rank < 4; ++rank) {
+    ASSERT_EQ(r.gradients_done[rank].size(), 2u);
+    const double first = std::min(r.gradients_done[rank][0], r.gradients_done[rank][1]);
+    const double last = std::max(r.gradients_done[rank][0], r.gradients_done[rank][1]);
+    EXPECT_GT(first, 0);
+    EXPECT_LT(first, last) << rank;
+    EXPECT_DOUBLE_EQ(last, r.finish[rank]) << rank;
+  }
 }
 
 // DualPipeV on one rank: its two stages meet on that rank, so nothing is ever sent, whatever a

@@ -266,6 +266,14 @@ TEST(Schedules, EveryChunkRunsEachMicroBatchOnceInOrder) {
         }
         const auto& weights = seen[{'W', chunk}];
         EXPECT_TRUE(std::is_sorted(weights.begin(), weights.end())) << "W" << chunk;
+        // Each micro-batch's weight gradients once: what ZeRO-1 counts down before the chunk's
+        // reduce-scatter.
+        EXPECT_EQ(std::count_if(ops.begin(), ops.end(),
+                                [&](const PipelineOp& op) {
+                                  return weight_gradient_chunk(op) == chunk;
+                                }),
+                  m)
+            << "weight gradients of chunk " << chunk;
       }
       // One W for each split B, after it; none for a full backward.
       ASSERT_EQ(split_at.size(), weight_at.size());

@@ -189,6 +189,32 @@ TEST(StepEngine, SixteenGpuToyPlanMatchesTheHandWorkedStep) {
   EXPECT_EQ(run.exchanges_run[0], 4u);  // 2 micro-batches x 2 stages
 }
 
+// ZeRO-1 on the same toy: each stage's 8 replicas (one node) reduce-scatter 1e8 FP32 gradients
+// over NVLink. Stage 1 ends its operations P + Bf before stage 0 (its last backward is earlier)
+// and starts its reduce-scatter then; both take as long, so stage 1 then waits P + Bf for stage
+// 0's (the global gradient norm) before the optimizer, and every GPU ends together.
+TEST(StepEngine, ZeroOneReduceScattersAsEachStagesGradientsAreDone) {
+  ClusterNetwork network(toy_cluster(), LinkEfficiency{1.0, 1.0});
+  EngineInput in = toy_input(Schedule::k1F1B, 2);
+  in.dense_params = {1e8, 1e8};
+  in.optimizer = {sim::microseconds(10), sim::microseconds(10)};
+  const EngineResult run = run_step_engine(in, &network);
+  const double x = 73.33, p = 202.8, bf = 600 + 2 * x;
+  const RankTimes& stage0 = run.ranks[0];
+  const RankTimes& stage1 = run.ranks[8];
+  EXPECT_NEAR((stage0.operations_done - stage1.operations_done).seconds() * 1e6, p + bf, 1e-4);
+  EXPECT_NEAR(stage1.zero_wait.seconds() * 1e6, p + bf, 1e-4);
+  EXPECT_EQ(stage0.zero_wait, Time::zero());
+  EXPECT_EQ(stage0.dp_comm, stage1.dp_comm);
+  // A ring of 8 moves 7/8 of 4e8 bytes out of each GPU at 160 GB/s: more than 2 ms.
+  EXPECT_GT(stage0.dp_comm.seconds(), 7.0 / 8 * 4e8 / 160e9);
+  for (const RankTimes& r : run.ranks) {
+    EXPECT_EQ(r.finish, stage0.finish);
+    EXPECT_EQ(r.optimizer, sim::microseconds(10));
+    EXPECT_EQ(r.finish, r.operations_done + r.zero_wait + r.dp_comm + r.optimizer);
+  }
+}
+
 // A failed plane: GPU 3's pipeline sends detour over NVLink to another rail and share its NICs,
 // so the step is slower, and every rank still finishes.
 TEST(StepEngine, AFailedPlaneIsRoutedAroundAndCostsTime) {
