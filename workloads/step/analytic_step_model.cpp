@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "models/calibration.hpp"
 #include "workloads/network/cluster_network.hpp"
@@ -368,23 +369,6 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
       "micro-batches for the schedule takes its bubble from the formula " +
           bubble_formula(plan.schedule) +
           " (DeepSeek-V3 report Table 2) instead. The slowest pipeline rank sets the step.",
-      "Compute is priced kernel by kernel (step/layer_kernels.hpp lists what an FP8 "
-      "DeepSeek-style step launches per layer pass: GEMMs, casts, norms, RoPE, attention, "
-      "SwiGLU, gate, permutations, sums): each the larger of its FLOPs over its efficiency and "
-      "its HBM bytes over the achieved HBM bandwidth, plus the calibration's per-kernel overhead "
-      "(0 in the published calibration: no published figure).",
-      "GEMM efficiency is DeepGEMM's measured TFLOPS on H800 (fraction of FP8 peak), "
-      "interpolated in log2 M at the nearest measured (N, K) and applied to this GPU's peak; "
-      "BF16 GEMMs (gate, output head) use the same fraction of BF16 peak. Data and weight "
-      "gradients are GEMMs of their own shapes, (tokens, in, out) and (out, in, tokens).",
-      "Training attention runs at FlashAttention-3's measured throughput (H100 SXM5, BF16, head "
-      "dim 128: 579 TFLOPS causal forward at 4K); the causal backward is its non-causal one "
-      "times the forward's causal ratio; FLOPs count V3's real dims (192 for Q/K, 128 for V).",
-      "Element-wise and cast kernels are memory-bound at FlashMLA's 3000 GB/s on H800 (89.6% of "
-      "HBM peak).",
-      "In an overlapped pair compute runs on the SMs communication leaves (GEMMs and attention "
-      "slower by their wave counts of 128 x 128 tiles) with the HBM bandwidth DeepEP's "
-      "all-to-all leaves (every byte read and written once, at DeepEP's IB and NVLink rates).",
       "Routing is balanced: every expert receives ep*tokens*k/E copies; a token picks M nodes "
       "uniformly and its k experts uniformly among their experts (hypergeometric copy counts).",
       "Expert all-to-all: FP8 dispatch (one FP32 scale per 128 values) and BF16 combine forward, "
@@ -398,18 +382,8 @@ std::vector<std::string> AnalyticStepModel::assumptions(const TrainingScenario& 
       "reduce-scatter starts when its last weight gradients are done, overlapping the rest of "
       "the cool-down with no contention; the optimizer waits for every rank's (it clips by the "
       "global gradient norm), then the all-gather follows it.",
-      "The AdamW step is memory-bound over this GPU's optimizer shard (22 bytes per parameter).",
-      "Memory: BF16 weights, FP32 gradients, FP32 master weights and BF16 moments sharded by "
-      "ZeRO-1; activations are itemised per layer (--explain) times the schedule's micro-batches "
-      "in flight; 2 GiB reserved for CUDA context and communication buffers (assumed).",
-      "GPU-hours include the batch-size ramp, integrated over 16 equal token segments.",
   };
-  if (overlaps_forward_and_backward(plan.schedule)) {
-    a.push_back("In the overlapped F&B pair, compute gets (SMs - comm_sms)/SMs = " +
-                std::to_string(s.gpu.sms - plan.comm_sms) + "/" + std::to_string(s.gpu.sms) +
-                " of the GPU and hides the pair's all-to-all; warm-up and cool-down chunks do not "
-                "overlap, and run on every SM.");
-  }
+  for (auto& line : cost_model_assumptions(s)) a.push_back(std::move(line));
   if (!s.cluster.fabric.failures.empty() || plan.routing.kind != RoutingSpec::Kind::kBalanced ||
       plan.routing.redundant_experts > 0) {
     a.push_back(

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "models/llm_math.hpp"
 #include "workloads/moe/expected_traffic.hpp"
+#include "workloads/pipeline/bubble.hpp"
 
 namespace codesim::workloads {
 
@@ -272,6 +275,66 @@ EpCommCost ChunkCostModel::ep_backward() const {
 double ChunkCostModel::pp_send_s() const {
   const double bytes = 2.0 * double(params_.tokens) * params_.model.hidden;
   return bytes / params_.node.nic_bytes_per_second_per_gpu();
+}
+
+std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
+  const models::Calibration& c = s.calibration;
+  std::vector<std::string> a = {
+      fmt::format(
+          "Compute is priced kernel by kernel (step/layer_kernels.hpp lists what an FP8 "
+          "DeepSeek-style step launches per layer pass: GEMMs, casts, norms, RoPE, attention, "
+          "SwiGLU, gate, permutations, sums; --explain prints them): each the larger of its "
+          "FLOPs over its efficiency and its HBM bytes over the achieved HBM bandwidth, plus "
+          "{:g} us of launch and tail per kernel ({}).",
+          c.kernel_overhead_us,
+          c.kernel_overhead_us > 0 ? "calibration '" + c.name + "'"
+                                   : std::string("no measurement of it: a GPU calibration run "
+                                                 "gives it; real steps pay it")),
+      "GEMM efficiency is the FP8 TFLOPS measured on " + c.measured_on.name +
+          " in calibration '" + c.name +
+          "' (a fraction of its FP8 peak; DeepGEMM's published figures by default), interpolated "
+          "in log2 M at the nearest measured (N, K) and applied to this GPU's peak; BF16 GEMMs "
+          "(gate, output head) use the same fraction of BF16 peak; tiles of 128 x 128 fill the "
+          "SMs in waves. Data and weight gradients are GEMMs of their own shapes, (tokens, in, "
+          "out) and (out, in, tokens).",
+      c.attention_training.empty()
+          ? fmt::format("Training attention runs at the compute-bound attention kernel's {:g} "
+                        "TFLOPS (no training attention measurement in this calibration).",
+                        c.attention_bf16_tflops)
+          : fmt::format("Training attention runs at the throughput of {} ({} "
+                        "points, causal and not, by sequence length), at this plan's sequence; "
+                        "a causal backward without its own figure is the non-causal one times "
+                        "the forward's causal ratio; FLOPs count the model's real head dims "
+                        "(V3: 192 for Q/K, 128 for V).",
+                        c.attention_training_source, c.attention_training.size()),
+      fmt::format("Element-wise and cast kernels are memory-bound at {:g} GB/s of HBM "
+                  "({:.1f}% of {}'s peak; calibration '{}').",
+                  c.hbm_achieved_GBps, 100 * c.hbm_achieved_GBps / c.measured_on.hbm_GBps,
+                  c.measured_on.name, c.name),
+      "The AdamW step is memory-bound over this GPU's optimizer shard (22 bytes per parameter).",
+      "Memory: BF16 weights, FP32 gradients, FP32 master weights and BF16 moments sharded by "
+      "ZeRO-1; activations are itemised per layer (--explain) times the schedule's micro-batches "
+      "in flight; 2 GiB reserved for CUDA context and communication buffers (assumed).",
+  };
+  if (overlaps_forward_and_backward(s.plan.schedule)) {
+    a.push_back(fmt::format(
+        "In an overlapped F&B pair compute runs on the {} of {} SMs communication leaves "
+        "(GEMMs and attention slower by their wave counts) with the HBM bandwidth DeepEP's "
+        "all-to-all leaves (every byte read and written once, at DeepEP's IB and NVLink rates); "
+        "elsewhere (warm-up forwards, lone backwards, trailing weight gradients) compute has the "
+        "whole GPU.",
+        s.gpu.sms - s.plan.comm_sms, s.gpu.sms));
+  }
+  a.push_back(s.plan.stage_layers_balanced
+                  ? "Stages: plan.stage_layers: auto, the split whose slowest pipeline rank is "
+                    "fastest by the compute that paces its schedule (the steady F&B pair, or F + "
+                    "B), among splits that fit in HBM; exposed communication is not in the "
+                    "objective."
+                  : s.plan.stage_layers.empty()
+                        ? "Stages: slots shared out evenly (embedding, each layer, each MTP "
+                          "module and the output head one slot each)."
+                        : "Stages: plan.stage_layers as written.");
+  return a;
 }
 
 }  // namespace codesim::workloads

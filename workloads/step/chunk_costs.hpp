@@ -94,6 +94,11 @@ struct ChunkCostParams {
 };
 ChunkCostParams chunk_cost_params(const TrainingScenario& scenario);
 
+// What the cost model assumes, each with its source: the lines both step models print under
+// --explain (compute, attention, element-wise rates, the comm-SM rule, the optimizer, memory,
+// the stage split).
+std::vector<std::string> cost_model_assumptions(const TrainingScenario& scenario);
+
 // One kernel of a pass, priced: every launch, on every SM and in an overlapped pair.
 struct PricedKernel {
   models::Kernel kernel;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/pipeline/bubble.hpp"
@@ -125,9 +126,6 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
       "communication-stream kernels (DeepEP's FP8 cast, layout, notify: a notify waits one "
       "cross-leaf IB round of isca25 Table 5), then its data as flows, and ends when the last "
       "flow arrives; traffic is the expected traffic of a balanced router",
-      "compute segments are their layer passes' kernels priced one by one (see the analytic "
-      "model's list for how), on the whole GPU or, in an overlapped pair, on what communication "
-      "leaves",
       "link rates: NVLink at the calibration's achieved fraction, fabric links at its achieved "
       "IB fraction of line rate",
       "ZeRO-1 in rings over the replicas, on the network with the step's other traffic: a "
@@ -166,12 +164,7 @@ std::vector<std::string> EventStepModel::assumptions(const TrainingScenario& s) 
                 " redundant experts per EP group placed by EPLB on those loads; their weights' "
                 "memory is not counted");
   }
-  if (overlaps_forward_and_backward(s.plan.schedule)) {
-    a.push_back("in an overlapped F&B pair compute runs on " +
-                std::to_string(s.gpu.sms - s.plan.comm_sms) + " of " + std::to_string(s.gpu.sms) +
-                " SMs and the HBM bandwidth the all-to-all leaves; elsewhere (warm-up forwards, "
-                "lone backwards, trailing weight gradients) it has the whole GPU");
-  }
+  for (auto& line : cost_model_assumptions(s)) a.push_back(std::move(line));
   return a;
 }
 

@@ -1,5 +1,7 @@
 #include "workloads/training/training_estimate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -73,6 +75,10 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
   e.stages = stage_work(ChunkCostModel(chunk_cost_params(s)), stages,
                         overlaps_forward_and_backward(s.plan.schedule));
   e.assumptions = model.assumptions(s);
+  e.assumptions.push_back(
+      fmt::format("GPU-hours include the batch-size ramp, integrated over {} equal token "
+                  "segments.",
+                  kRampSegments));
   if (ramp_model && ramp_tokens > 0) {
     e.assumptions.push_back("batch-ramp steps: the " + ramp_model->name() +
                             " step at each ramp batch, scaled by " + model.name() + " / " +
