@@ -121,13 +121,12 @@ ChunkPairReport pair_of(const ChunkCostModel& costs, const Stage& forward, const
   r.span_s = t.duration();
   r.compute_busy_s = t.compute + t.comm_sm_share;
   r.comm_busy_s = comm_s;
-  std::map<std::string, double> by_kernel, by_class;
+  std::map<std::string, double> by_kernel;
   std::vector<PieceKernels> storage;
   auto add = [&](const std::vector<models::Kernel>& kernels) {
     for (const PricedKernel& p : costs.price(kernels)) {
       if (p.kernel.stream != models::KernelStream::kCompute) continue;
       by_kernel[p.kernel.name] += p.pair_seconds;
-      by_class[kernel_class(p.kernel.name)] += p.pair_seconds;
     }
   };
   for (const PieceKernels* p : stage_pieces(costs, forward, storage)) add(p->forward);
@@ -135,15 +134,9 @@ ChunkPairReport pair_of(const ChunkCostModel& costs, const Stage& forward, const
     add(p->backward);
     add(p->weight);
   }
-  auto sorted = [](const std::map<std::string, double>& m) {
-    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
-    std::stable_sort(v.begin(), v.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    return v;
-  };
-  r.top_kernels = sorted(by_kernel);
-  if (r.top_kernels.size() > 10) r.top_kernels.resize(10);
-  r.classes = sorted(by_class);
+  KernelShares shares = kernel_shares(by_kernel);
+  r.top_kernels = std::move(shares.top_kernels);
+  r.classes = std::move(shares.classes);
   return r;
 }
 

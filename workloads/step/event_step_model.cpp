@@ -26,7 +26,7 @@ ChunkPairReport chunk_pair_report(const ChunkPairRecord& record, const EngineInp
   r.input_wait_s = (record.begun - record.start).seconds();
   r.compute_busy_s = record.compute_busy.seconds();
   r.comm_busy_s = record.comm_busy.seconds();
-  std::map<std::string, double> by_kernel, by_class;
+  std::map<std::string, double> by_kernel;
   for (const ChunkPairRecord::Run& run : record.runs) {
     if (run.kernels >= in.kernel_lists.size()) continue;
     const auto& kernels = in.kernel_lists[run.kernels];
@@ -37,17 +37,11 @@ ChunkPairReport chunk_pair_report(const ChunkPairRecord& record, const EngineInp
       const double share =
           run.duration.seconds() * k.pair_seconds * (k.routed ? run.load_factor : 1) / total;
       by_kernel[k.name] += share;
-      by_class[kernel_class(k.name)] += share;
     }
   }
-  auto sorted = [](const std::map<std::string, double>& m) {
-    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    return v;
-  };
-  r.top_kernels = sorted(by_kernel);
-  if (r.top_kernels.size() > 10) r.top_kernels.resize(10);
-  r.classes = sorted(by_class);
+  KernelShares shares = kernel_shares(by_kernel);
+  r.top_kernels = std::move(shares.top_kernels);
+  r.classes = std::move(shares.classes);
   return r;
 }
 

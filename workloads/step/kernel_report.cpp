@@ -1,5 +1,7 @@
 #include "workloads/step/kernel_report.hpp"
 
+#include <algorithm>
+
 #include "workloads/step/chunk_costs.hpp"
 
 namespace codesim::workloads {
@@ -80,6 +82,21 @@ std::string kernel_class(const std::string& name) {
   if (starts("embedding") || starts("softmax")) return "loss";
   if (starts("tensor-parallel")) return "all-reduce";
   return "other";
+}
+
+KernelShares kernel_shares(const std::map<std::string, double>& seconds_by_kernel,
+                           std::size_t most) {
+  std::map<std::string, double> by_class;
+  for (const auto& [name, seconds] : seconds_by_kernel) by_class[kernel_class(name)] += seconds;
+  auto sorted = [](const std::map<std::string, double>& m) {
+    std::vector<std::pair<std::string, double>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    return v;
+  };
+  KernelShares out{sorted(seconds_by_kernel), sorted(by_class)};
+  if (out.top_kernels.size() > most) out.top_kernels.resize(most);
+  return out;
 }
 
 }  // namespace codesim::workloads

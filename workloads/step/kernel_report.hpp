@@ -5,9 +5,11 @@
 // overlapped pair. The all-to-alls' data moves are listed too, at the analytic model's DeepEP
 // rate (the event engine plays them as flows).
 
+#include <cstddef>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
-
 
 namespace codesim::workloads {
 
@@ -32,5 +34,13 @@ std::vector<KernelLine> kernel_report(const ChunkCostModel& costs);
 // "FP8 cast", "RMSNorm", "RoPE", "SwiGLU", "gate", "permute and sum", "residual", "loss",
 // "all-reduce", "other".
 std::string kernel_class(const std::string& name);
+
+// Time by kernel name, largest first: the `most` longest kernels, and each class's total.
+struct KernelShares {
+  std::vector<std::pair<std::string, double>> top_kernels;
+  std::vector<std::pair<std::string, double>> classes;
+};
+KernelShares kernel_shares(const std::map<std::string, double>& seconds_by_kernel,
+                           std::size_t most = 10);
 
 }  // namespace codesim::workloads
