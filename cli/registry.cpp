@@ -44,6 +44,7 @@ const Registry<workloads::Schedule>& schedule_registry() {
       {"zb1p", S::kZeroBubble1P},
       {"dualpipe", S::kDualPipe},
       {"dualpipev", S::kDualPipeV},
+      {"interleaved", S::kInterleaved1F1B},
   });
   return kRegistry;
 }

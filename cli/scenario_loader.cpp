@@ -107,6 +107,8 @@ std::string key_of(const workloads::ScenarioProblem& problem) {
       return "plan.routing.redundant_experts";
     case F::kPipelineParallel:
       return "plan.pp";
+    case F::kVirtualStages:
+      return "plan.virtual_stages";
     case F::kTensorParallel:
       return "plan.tp";
     case F::kExpertParallel:
@@ -353,9 +355,9 @@ std::vector<std::vector<double>> read_expert_counts(const YamlContext& ctx, cons
 
 void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
   MapReader r(ctx, node, "plan",
-              {"pp", "ep", "tp", "zero", "schedule", "sequence_length", "global_batch",
-               "micro_batch", "batch_ramp", "tokens", "comm_sms", "max_nodes_per_token",
-               "precision", "recompute", "stage_layers", "routing"});
+              {"pp", "virtual_stages", "ep", "tp", "zero", "schedule", "sequence_length",
+               "global_batch", "micro_batch", "batch_ramp", "tokens", "comm_sms",
+               "max_nodes_per_token", "precision", "recompute", "stage_layers", "routing"});
   auto& p = s.plan;
   p.pp = int(r.integer("pp", 1));
   p.ep = int(r.integer("ep", 1));
@@ -364,6 +366,7 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");
   p.schedule =
       *schedule_registry().find(r.choice("schedule", schedule_registry().names(), "1f1b"));
+  p.virtual_stages = int(r.integer("virtual_stages", 1));
   p.sequence_length = int(r.integer("sequence_length", std::nullopt));
   p.global_batch_sequences = int(r.integer("global_batch", std::nullopt));
   p.micro_batch_sequences = int(r.integer("micro_batch", 1));

@@ -27,8 +27,9 @@ TEST(Registry, EnumNamesRoundTrip) {
   EXPECT_EQ(topology_registry().find("torus"), nullptr);
   EXPECT_EQ(*topology_registry().find("mpft"), topo::TopologyKind::kMultiPlaneFatTree);
   EXPECT_EQ(schedule_registry().names(),
-            (std::vector<std::string>{"1f1b", "zb1p", "dualpipe", "dualpipev"}));
+            (std::vector<std::string>{"1f1b", "zb1p", "dualpipe", "dualpipev", "interleaved"}));
   EXPECT_EQ(schedule_registry().name_of(workloads::Schedule::kDualPipe), "dualpipe");
+  EXPECT_EQ(*schedule_registry().find("interleaved"), workloads::Schedule::kInterleaved1F1B);
   EXPECT_EQ(*routing_registry().find("zipf"), workloads::RoutingSpec::Kind::kZipf);
   EXPECT_EQ(routing_registry().names().size(), 4u);
   EXPECT_EQ(*precision_registry().find("fp8"), models::Precision::kFp8);

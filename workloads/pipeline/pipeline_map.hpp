@@ -11,7 +11,9 @@
 //                schedule's chunk 0 is direction 0 on the first half of the ranks and direction 1
 //                on the second half (dualpipe.py mirrors the second half);
 //   dualpipev    one direction of 2 pp positions folded into a V: position i < pp on rank i,
-//                chunk 0; position i >= pp on rank 2pp-1-i, chunk 1.
+//                chunk 0; position i >= pp on rank 2pp-1-i, chunk 1;
+//   interleaved  one direction of v pp positions (v = virtual stages) going round the ranks v
+//                times: position i on rank i mod pp, chunk i / pp (Megatron-LM's model chunks).
 // Micro-batches are numbered per direction, in the order every rank of the direction meets them.
 
 #include <vector>
@@ -20,14 +22,16 @@
 
 namespace codesim::workloads {
 
-// Model stages the schedule cuts the model into for `pp` pipeline ranks: pp, or 2 pp for
-// DualPipeV. (No checks: the scenario check asks this before it knows pp suits the schedule.)
-int stage_count(Schedule schedule, int pp);
+// Model stages the schedule cuts the model into for `pp` pipeline ranks: pp, 2 pp for DualPipeV,
+// v pp for interleaved 1F1B with v virtual stages. (No checks: the scenario check asks this
+// before it knows pp suits the schedule.)
+int stage_count(Schedule schedule, int pp, int virtual_stages = 1);
 
 class PipelineMap {
  public:
-  // Throws std::invalid_argument for pp < 1, or DualPipe with an odd pp.
-  PipelineMap(Schedule schedule, int pp);
+  // Throws std::invalid_argument for pp < 1, DualPipe with an odd pp, interleaved 1F1B with
+  // fewer than 2 virtual stages or another schedule with virtual stages other than 1.
+  PipelineMap(Schedule schedule, int pp, int virtual_stages = 1);
 
   struct Slot {
     int rank = 0;
@@ -40,8 +44,8 @@ class PipelineMap {
 
   int ranks() const { return pp_; }
   int directions() const { return schedule_ == Schedule::kDualPipe ? 2 : 1; }
-  int chunks() const { return directions() == 2 || schedule_ == Schedule::kDualPipeV ? 2 : 1; }
-  int length() const { return stage_count(schedule_, pp_); }  // positions = model stages
+  int chunks() const;
+  int length() const { return stage_count(schedule_, pp_, virtual_stages_); }  // = model stages
   Slot slot(Place place) const;
   Place place(Slot slot) const;
   // The model stages a rank holds, in chunk order.
@@ -52,6 +56,7 @@ class PipelineMap {
  private:
   Schedule schedule_;
   int pp_;
+  int virtual_stages_;
 };
 
 }  // namespace codesim::workloads

@@ -11,6 +11,7 @@ MemoryParams memory_params(const TrainingScenario& s) {
   p.model = s.model;
   p.schedule = s.plan.schedule;
   p.pp = s.plan.pp;
+  p.virtual_stages = s.plan.virtual_stages;
   p.tp = s.plan.tp;
   p.ep = s.plan.ep;
   p.zero_stage = s.plan.zero_stage;
@@ -107,7 +108,7 @@ RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, 
   RankMemory r;
   r.rank = rank;
   double largest_stage_activation = 0;
-  for (int index : PipelineMap(s.schedule, s.pp).stages_of(rank)) {
+  for (int index : PipelineMap(s.schedule, s.pp, s.virtual_stages).stages_of(rank)) {
     const StageParams st = stage_params(s, stages[index]);
     r.dense_params += st.dense;
     r.expert_params += st.expert;
@@ -122,8 +123,9 @@ RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, 
   r.optimizer_shard_params =
       r.dense_params / (zero ? s.dp : 1) + r.expert_params / (zero ? s.expert_dp : 1);
   r.optimizer_bytes = kOptimizerBytes * r.optimizer_shard_params;
-  r.activations_bytes = activation_units_in_flight(s.schedule, s.pp, s.micro_batches) *
-                        largest_stage_activation;
+  r.activations_bytes =
+      activation_units_in_flight(s.schedule, s.pp, s.micro_batches, s.virtual_stages) *
+      largest_stage_activation;
   r.reserved_bytes = kReservedBytes;
   return r;
 }

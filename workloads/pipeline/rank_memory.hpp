@@ -18,6 +18,7 @@ struct MemoryParams {
   models::ModelConfig model;
   Schedule schedule = Schedule::k1F1B;
   int pp = 1;
+  int virtual_stages = 1;
   int tp = 1;
   int ep = 1;
   int zero_stage = 1;

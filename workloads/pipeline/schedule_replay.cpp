@@ -28,11 +28,13 @@ class Arrivals {
 
 }  // namespace
 
-ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches,
-                             const ReplayCosts& costs) {
-  const PipelineMap map(schedule, pp);
+ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches, const ReplayCosts& costs,
+                             int virtual_stages) {
+  const PipelineMap map(schedule, pp, virtual_stages);
   std::vector<std::vector<PipelineOp>> ops(pp);
-  for (int r = 0; r < pp; ++r) ops[r] = schedule_rank_ops(schedule, pp, r, micro_batches);
+  for (int r = 0; r < pp; ++r) {
+    ops[r] = schedule_rank_ops(schedule, pp, r, micro_batches, virtual_stages);
+  }
   const int length = map.length();
   Arrivals forward_done(map, micro_batches);   // a forward's end, here
   Arrivals forward_out(map, micro_batches);    // its output, at the next position

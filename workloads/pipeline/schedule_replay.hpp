@@ -36,7 +36,7 @@ struct ReplayResult {
 
 // Throws std::invalid_argument where the schedule cannot run `micro_batches`, and
 // std::logic_error if its orders deadlock.
-ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches,
-                             const ReplayCosts& costs);
+ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches, const ReplayCosts& costs,
+                             int virtual_stages = 1);
 
 }  // namespace codesim::workloads

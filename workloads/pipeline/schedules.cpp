@@ -35,9 +35,12 @@ class Counters {
   }
 
  private:
-  static int next(int (&counter)[2], int chunk) { return counter[chunk]++; }
-  int forward_[2] = {0, 0};
-  int backward_[2] = {0, 0};
+  static int next(std::vector<int>& counter, int chunk) {
+    if (chunk >= int(counter.size())) counter.resize(chunk + 1, 0);
+    return counter[chunk]++;
+  }
+  std::vector<int> forward_;
+  std::vector<int> backward_;
   std::vector<PipelineOp> pending_weights_;
 };
 
@@ -199,8 +202,43 @@ std::vector<PipelineOp> dualpipev_rank_ops(int pp_ranks, int rank, int micro_bat
   return ops;
 }
 
-std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, int micro_batches) {
+std::vector<PipelineOp> interleaved_1f1b_rank_ops(int pp, int rank, int micro_batches,
+                                                  int virtual_stages) {
+  if (pp < 1) throw std::invalid_argument("interleaved 1F1B needs pp >= 1");
+  if (rank < 0 || rank >= pp) throw std::invalid_argument("interleaved 1F1B: rank out of range");
+  if (virtual_stages < 2) throw std::invalid_argument("interleaved 1F1B needs >= 2 virtual stages");
+  if (micro_batches < 1 || micro_batches % pp != 0) {
+    throw std::invalid_argument("interleaved 1F1B needs micro-batches a multiple of pp");
+  }
+  const int v = virtual_stages;
+  const int total = micro_batches * v;  // (micro-batch, chunk) units
+  const int group = pp * v;
+  // Unit k: pp micro-batches go through chunk 0, then the same pp through chunk 1, ...; the
+  // backwards take the chunks in reverse.
+  auto micro_batch = [&](int k) { return k / group * pp + k % pp; };
+  auto forward = [&](int k) { return PipelineOp{Kind::kForward, k % group / pp, micro_batch(k)}; };
+  auto backward = [&](int k) {
+    return PipelineOp{Kind::kBackward, v - 1 - k % group / pp, micro_batch(k)};
+  };
+  const int warmup = std::min((pp - rank - 1) * 2 + (v - 1) * pp, total);
+  std::vector<PipelineOp> ops;
+  for (int k = 0; k < warmup; ++k) ops.push_back(forward(k));
+  for (int i = 0; i < total - warmup; ++i) {
+    ops.push_back(forward(warmup + i));
+    ops.push_back(backward(i));
+  }
+  for (int i = total - warmup; i < total; ++i) ops.push_back(backward(i));
+  return ops;
+}
+
+std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, int micro_batches,
+                                          int virtual_stages) {
+  if (schedule != Schedule::kInterleaved1F1B && virtual_stages != 1) {
+    throw std::invalid_argument("virtual stages other than 1 need the interleaved schedule");
+  }
   switch (schedule) {
+    case Schedule::kInterleaved1F1B:
+      return interleaved_1f1b_rank_ops(pp, rank, micro_batches, virtual_stages);
     case Schedule::k1F1B:
       return one_f_one_b_rank_ops(pp, rank, micro_batches);
     case Schedule::kZeroBubble1P:

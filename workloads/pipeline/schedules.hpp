@@ -87,10 +87,27 @@ std::vector<PipelineOp> one_f_one_b_rank_ops(int pp, int rank, int micro_batches
 // as full backwards, so its W's come in other places and belong to other micro-batches.
 std::vector<PipelineOp> zero_bubble_1p_rank_ops(int pp, int rank, int micro_batches);
 
+// One rank's operations for Megatron-LM's interleaved 1F1B (Narayanan et al., "Efficient
+// Large-Scale Language Model Training on GPU Clusters Using Megatron-LM", SC'21, sec 2.2.2;
+// Megatron-LM's forward_backward_pipelining_with_interleaving): each rank holds v model chunks
+// (chunk c of rank r is stage c pp + r), and micro-batches go through the chunks in groups of
+// pp. With m micro-batches (a multiple of pp), unit k = 0 .. m v - 1 is micro-batch
+// (k / (pp v)) pp + k mod pp on chunk (k mod pp v) / pp going forward, chunk v - 1 - that coming
+// back. Rank r runs min(2 (pp - r - 1) + (v - 1) pp, m v) warm-up forwards, then one forward one
+// (full) backward, then the remaining backwards. With fixed costs the bubble is
+// (pp - 1)(F + B) / v, F and B a rank's whole forward and backward (the paper's eq. on t_pb).
+// E.g. pp = 2, v = 2, m = 4 (Fc.k: chunk c, micro-batch k):
+//   rank 0: F0.0 F0.1 F1.0 F1.1 F0.2 B1.0 F0.3 B1.1 F1.2 B0.0 F1.3 B0.1 B1.2 B1.3 B0.2 B0.3
+//   rank 1: F0.0 F0.1 F1.0 B1.0 F1.1 B1.1 F0.2 B0.0 F0.3 B0.1 F1.2 B1.2 F1.3 B1.3 B0.2 B0.3
+std::vector<PipelineOp> interleaved_1f1b_rank_ops(int pp, int rank, int micro_batches,
+                                                  int virtual_stages);
+
 // One rank's operations for `schedule`, `pp` being the plan's pipeline ranks (devices). For
 // DualPipeV the model is cut into 2 pp stages (pipeline.hpp stage_count) and `pp` is
-// dualpipev_rank_ops's pp_ranks. Throws std::invalid_argument where the schedule cannot run.
-std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, int micro_batches);
+// dualpipev_rank_ops's pp_ranks; interleaved 1F1B cuts it into `virtual_stages` pp. Throws
+// std::invalid_argument where the schedule cannot run.
+std::vector<PipelineOp> schedule_rank_ops(Schedule schedule, int pp, int rank, int micro_batches,
+                                          int virtual_stages = 1);
 
 // How many overlapped F&B pairs a rank runs, in closed form from the generators' steps (0 for
 // schedules without pairs). DualPipe: 2 (m/2 - pp + r + 1) in step 4, less the middle ranks'

@@ -10,7 +10,10 @@
 namespace codesim::workloads {
 
 // Pipeline schedules (pipeline/schedules.hpp); their names are cli/registry.hpp's.
-enum class Schedule { k1F1B, kZeroBubble1P, kDualPipe, kDualPipeV };
+// kInterleaved1F1B is Megatron-LM's interleaved schedule over `virtual_stages` model chunks per
+// rank (TrainingPlan::virtual_stages); the others hold one chunk per rank (DualPipe and DualPipeV
+// two, by their own construction).
+enum class Schedule { k1F1B, kZeroBubble1P, kDualPipe, kDualPipeV, kInterleaved1F1B };
 
 struct BatchRamp {
   int from_sequences = 0;  // 0: no ramp
@@ -45,6 +48,7 @@ struct TrainingPlan {
   int tp = 1;  // tensor parallel
   int zero_stage = 1;
   Schedule schedule = Schedule::k1F1B;
+  int virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B's v)
   int sequence_length = 4096;
   int global_batch_sequences = 0;
   int micro_batch_sequences = 1;

@@ -145,8 +145,8 @@ ChunkPairReport pair_of(const ChunkCostModel& costs, const Stage& forward, const
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
   const auto& plan = s.plan;
   const ChunkCostModel costs(chunk_cost_params(s));
-  const std::vector<Stage> stages =
-      split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
+  const std::vector<Stage> stages = split_stages(
+      s.model, stage_count(plan.schedule, plan.pp, plan.virtual_stages), plan.stage_layers);
   const int n = std::max(1, s.micro_batches(batch_sequences));
   const MemoryParams memory = memory_params(s);
   const Links links = links_of(s);
@@ -180,7 +180,8 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     return together * send_bytes / (one_node ? links.nvlink_Bps : links.ib_Bps) +
            (one_node ? links.nvlink_latency_s : links.ib_latency_s);
   };
-  const bool replayed = micro_batch_requirement(plan.schedule, plan.pp, n).empty();
+  const bool replayed =
+      micro_batch_requirement(plan.schedule, plan.pp, n, plan.virtual_stages).empty();
   ReplayResult replay;
   if (replayed) {
     ReplayCosts replay_costs;
@@ -188,12 +189,12 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     replay_costs.duration = [&](const PipelineOp& op, int f, int b) {
       return op_of(op, f, b).duration();
     };
-    replay = replay_schedule(plan.schedule, plan.pp, n, replay_costs);
+    replay = replay_schedule(plan.schedule, plan.pp, n, replay_costs, plan.virtual_stages);
   }
 
   StepResult result;
   result.micro_batches = n;
-  const PipelineMap map(plan.schedule, plan.pp);
+  const PipelineMap map(plan.schedule, plan.pp, plan.virtual_stages);
   // Each rank's operations: its breakdown up to its last operation's end.
   struct RankOps {
     StepBreakdown breakdown;
@@ -206,10 +207,12 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     Table4Phases t4;
     if (replayed) {
       std::uint32_t pairs = 0, pair_index = 0;
-      for (const PipelineOp& op : schedule_rank_ops(plan.schedule, plan.pp, rank, n)) {
+      for (const PipelineOp& op :
+           schedule_rank_ops(plan.schedule, plan.pp, rank, n, plan.virtual_stages)) {
         pairs += op.kind == PipelineOp::Kind::kForwardBackward;
       }
-      for (const PipelineOp& op : schedule_rank_ops(plan.schedule, plan.pp, rank, n)) {
+      for (const PipelineOp& op :
+           schedule_rank_ops(plan.schedule, plan.pp, rank, n, plan.virtual_stages)) {
         const int forward =
             op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward
                 ? map.place({rank, op.chunk}).position

@@ -38,27 +38,34 @@ struct FlowTag {
 };
 
 // A pipeline input a rank waits for: the activations (or, for a backward, the gradient) of one
-// micro-batch of one direction. Rank, micro-batch, direction, gradient from the top.
+// micro-batch of one direction at one position (a rank may hold several positions of a
+// direction: DualPipeV's two, interleaved 1F1B's v). Rank, micro-batch, position, direction,
+// gradient from the top.
 struct InboxKey {
   static constexpr int kMicroBatchBits = 22;
-  static constexpr int kRankBits = FlowTag::kPayloadBits - kMicroBatchBits - 2;
-  static std::uint64_t pack(int rank, int direction, int micro_batch, bool gradient) {
-    return (std::uint64_t(std::uint32_t(rank)) << (kMicroBatchBits + 2)) |
-           (std::uint64_t(micro_batch) << 2) | (std::uint64_t(direction) << 1) |
-           std::uint64_t(gradient);
+  static constexpr int kPositionBits = 10;
+  static constexpr int kLowBits = kMicroBatchBits + kPositionBits + 2;
+  static constexpr int kRankBits = FlowTag::kPayloadBits - kLowBits;
+  static std::uint64_t pack(int rank, int direction, int position, int micro_batch, bool gradient) {
+    return (std::uint64_t(std::uint32_t(rank)) << kLowBits) |
+           (std::uint64_t(micro_batch) << (kPositionBits + 2)) | (std::uint64_t(position) << 2) |
+           (std::uint64_t(direction) << 1) | std::uint64_t(gradient);
   }
-  static int rank(std::uint64_t key) { return int(key >> (kMicroBatchBits + 2)); }
+  static int rank(std::uint64_t key) { return int(key >> kLowBits); }
 };
 
-// One all-to-all of an EP group: group, micro-batch, direction, forward or not, segment.
+// One all-to-all of an EP group: group, micro-batch, position, direction, forward or not,
+// segment.
 struct ExchangeKey {
-  static constexpr int kSegmentBits = 18;
+  static constexpr int kSegmentBits = 16;
   static constexpr int kMicroBatchBits = 20;
-  static constexpr int kGroupBits = 64 - kSegmentBits - kMicroBatchBits - 2;
-  static std::uint64_t pack(int group, int micro_batch, int direction, bool forward,
+  static constexpr int kPositionBits = InboxKey::kPositionBits;
+  static constexpr int kGroupBits = 64 - kSegmentBits - kMicroBatchBits - kPositionBits - 2;
+  static std::uint64_t pack(int group, int micro_batch, int position, int direction, bool forward,
                             std::uint32_t segment) {
-    return (std::uint64_t(group) << (kSegmentBits + 2 + kMicroBatchBits)) |
-           (std::uint64_t(micro_batch) << (kSegmentBits + 2)) |
+    return (std::uint64_t(group) << (kSegmentBits + 2 + kPositionBits + kMicroBatchBits)) |
+           (std::uint64_t(micro_batch) << (kSegmentBits + 2 + kPositionBits)) |
+           (std::uint64_t(position) << (kSegmentBits + 2)) |
            (std::uint64_t(direction) << (kSegmentBits + 1)) |
            (std::uint64_t(forward) << kSegmentBits) | segment;
   }
@@ -110,7 +117,7 @@ class Engine {
     Time op_begun_at;
     std::uint32_t pairs_started = 0;  // F&B operations started so far
     // By chunk: operations computing its weight gradients not yet done.
-    std::array<std::uint32_t, 2> gradient_ops_left{};
+    std::vector<std::uint32_t> gradient_ops_left;
     RankTimes times;
   };
   // An all-to-all of one EP group, from the first member's arrival to the last flow's.
@@ -131,7 +138,7 @@ class Engine {
   };
   // ZeRO-1 of one pipeline rank's replicas.
   struct DataParallel {
-    std::array<int, 2> gradients_ready{};  // by chunk: replicas whose gradients are done
+    std::vector<int> gradients_ready;  // by chunk: replicas whose gradients are done
     int chunks_reduced = 0;
     Time reduced_at;  // its last chunk's reduce-scatter ended
   };
@@ -223,7 +230,7 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
     : in_(input),
       network_(network),
       width_(input.replicas * input.tp),
-      map_(input.schedule, input.pp) {
+      map_(input.schedule, input.pp, input.virtual_stages) {
   if (in_.replicas < 1 || in_.tp < 1 || in_.ep < 1 || in_.replicas % in_.ep != 0) {
     throw std::invalid_argument("engine: ep must divide the replicas");
   }
@@ -245,18 +252,16 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
   ranks_.resize(std::size_t(in_.pp) * width_);
   ops_.reserve(in_.pp);
   for (int p = 0; p < in_.pp; ++p) {
-    ops_.push_back(schedule_rank_ops(in_.schedule, in_.pp, p, in_.micro_batches));
+    ops_.push_back(
+        schedule_rank_ops(in_.schedule, in_.pp, p, in_.micro_batches, in_.virtual_stages));
     std::uint32_t forwards = 0;
     for (const PipelineOp& op : ops_.back()) {
       forwards +=
           op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward;
     }
-    std::array<std::uint32_t, 2> gradient_ops{};
+    std::vector<std::uint32_t> gradient_ops(map_.chunks(), 0);
     for (const PipelineOp& op : ops_.back()) {
       if (const int c = weight_gradient_chunk(op); c >= 0) ++gradient_ops.at(c);
-    }
-    if (map_.stages_of(p).size() > gradient_ops.size()) {
-      throw std::invalid_argument("engine: more than two chunks on a pipeline rank");
     }
     for (int k = 0; k < width_; ++k) {
       ranks_[rank_of(p, k)].ops = &ops_.back();
@@ -273,6 +278,7 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
     recorded_pair_ = pairs / 2;  // the middle one: steady state
   }
   data_parallel_.resize(in_.pp);
+  for (DataParallel& dp : data_parallel_) dp.gradients_ready.assign(map_.chunks(), 0);
   result_.ranks.resize(ranks_.size());
   for (int r : in_.trace_ranks) {
     if (r < 0 || r >= int(ranks_.size())) {
@@ -427,6 +433,7 @@ void Engine::check_key_ranges() const {
   check_fits(in_.micro_batches - 1, std::min(InboxKey::kMicroBatchBits, ExchangeKey::kMicroBatchBits),
              "micro-batches");
   check_fits(std::int64_t(ranks_.size()) / in_.ep, ExchangeKey::kGroupBits, "EP groups");
+  check_fits(map_.length() - 1, InboxKey::kPositionBits, "model stages");
   for (const StagePasses& stage : in_.stages) {
     for (const auto* list : {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
       check_fits(std::int64_t(list->size()), ExchangeKey::kSegmentBits, "segments of a pass");
@@ -445,7 +452,7 @@ void Engine::begin_thread(int r, int index) {
     gradient = true;
   }
   if (needs) {
-    const std::uint64_t key = InboxKey::pack(r, t.direction, t.micro_batch, gradient);
+    const std::uint64_t key = InboxKey::pack(r, t.direction, t.position, t.micro_batch, gradient);
     auto it = inboxes_.find(key);
     if (it == inboxes_.end() || !it->second.arrived) {
       inboxes_[key].waiter = index;
@@ -598,8 +605,8 @@ void Engine::on_compute_done(sim::Simulator&, std::uint64_t payload) {
 void Engine::arrive_exchange(int r, int index) {
   const Thread& t = ranks_[r].threads[index];
   const int group = group_of(r);
-  const std::uint64_t key =
-      ExchangeKey::pack(group, t.micro_batch, t.direction, t.pass == Pass::kForward, t.segment);
+  const std::uint64_t key = ExchangeKey::pack(group, t.micro_batch, t.position, t.direction,
+                                              t.pass == Pass::kForward, t.segment);
   auto [it, inserted] = exchange_slots_.try_emplace(key, 0);
   if (inserted) {
     std::uint32_t slot;
@@ -746,7 +753,8 @@ void Engine::send_pipeline(int r, const Thread& t) {
   if (next_position < 0 || next_position >= map_.length()) return;
   const PipelineMap::Slot slot = map_.slot({t.direction, next_position});
   const int dst = rank_of(slot.rank, slot_of(r));
-  const std::uint64_t key = InboxKey::pack(dst, t.direction, t.micro_batch, gradient);
+  const std::uint64_t key =
+      InboxKey::pack(dst, t.direction, next_position, t.micro_batch, gradient);
   if (dst == r || !net_ || in_.pp_bytes <= 0) {
     deliver(key);
   } else {

@@ -81,6 +81,7 @@ struct ExchangeBytes {
 struct EngineInput {
   Schedule schedule = Schedule::k1F1B;
   int pp = 1;
+  int virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B)
   int replicas = 1;  // data-parallel replicas
   int tp = 1;        // tensor-parallel ranks per replica (consecutive; they run the same work)
   // Ranks: pp x replicas x tp, rank = (p x replicas + d) x tp + t, GPU = rank.

@@ -260,11 +260,12 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   if (const std::string why = event_engine_limitation(s); !why.empty()) {
     throw std::invalid_argument(why);
   }
-  const std::vector<Stage> stages =
-      split_stages(s.model, stage_count(plan.schedule, plan.pp), plan.stage_layers);
+  const std::vector<Stage> stages = split_stages(
+      s.model, stage_count(plan.schedule, plan.pp, plan.virtual_stages), plan.stage_layers);
   EngineInput in;
   in.schedule = plan.schedule;
   in.pp = plan.pp;
+  in.virtual_stages = plan.virtual_stages;
   in.replicas = s.dp();
   in.tp = plan.tp;
   const bool ep_exchanges = s.model.is_moe() && plan.ep > 1;

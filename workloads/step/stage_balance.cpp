@@ -249,6 +249,11 @@ std::vector<int> balanced_stage_layers(const ChunkCostModel& costs, Schedule sch
 }
 
 std::vector<int> balanced_stage_layers(const TrainingScenario& s) {
+  if (s.plan.schedule == Schedule::kInterleaved1F1B) {
+    throw std::invalid_argument(
+        "auto balances pipelines whose ranks hold one stage (1f1b, zb1p) or stages r and S-1-r "
+        "(dualpipe, dualpipev), not interleaved 1F1B's v chunks per rank");
+  }
   const ChunkCostModel costs(chunk_cost_params(s));
   const MemoryParams memory = memory_params(s);
   const double hbm = double(s.gpu.hbm_bytes);

@@ -117,8 +117,20 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   }
   if (!problems.empty()) return problems;
 
+  const bool interleaved = plan.schedule == Schedule::kInterleaved1F1B;
+  if (interleaved ? plan.virtual_stages < 2 : plan.virtual_stages != 1) {
+    problem(
+        F::kVirtualStages,
+        interleaved
+            ? fmt::format("interleaved 1F1B with {} virtual stage(s) per rank", plan.virtual_stages)
+            : fmt::format("{} virtual stages per rank, but only the interleaved "
+                          "schedule holds more than one model chunk per rank",
+                          plan.virtual_stages),
+        interleaved ? "2 or more (model chunks per pipeline rank)" : "1, or schedule: interleaved");
+    return problems;
+  }
   try {
-    split_stages(m, stage_count(plan.schedule, plan.pp), plan.stage_layers);
+    split_stages(m, stage_count(plan.schedule, plan.pp, plan.virtual_stages), plan.stage_layers);
   } catch (const std::invalid_argument& e) {
     problem(plan.stage_layers.empty() ? F::kPipelineParallel : F::kStageLayers, e.what());
     return problems;
@@ -133,11 +145,12 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
     return problems;
   }
   const std::string requirement =
-      micro_batch_requirement(plan.schedule, plan.pp, s.micro_batches());
+      micro_batch_requirement(plan.schedule, plan.pp, s.micro_batches(), plan.virtual_stages);
   if (!requirement.empty()) {
     problem(F::kGlobalBatch,
             fmt::format("{} micro-batches per replica: {}", s.micro_batches(), requirement),
-            fmt::format("a global batch, a multiple of {}, giving enough micro-batches", 2 * granule));
+            fmt::format("a global batch, a multiple of {}, giving enough micro-batches",
+                        (interleaved ? plan.pp : 2) * granule));
   }
   if (plan.comm_sms >= s.gpu.sms) {
     problem(F::kCommSms,
@@ -154,7 +167,8 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
   }
   if (!problems.empty()) return problems;
 
-  const auto stages = split_stages(m, stage_count(plan.schedule, plan.pp), plan.stage_layers);
+  const auto stages =
+      split_stages(m, stage_count(plan.schedule, plan.pp, plan.virtual_stages), plan.stage_layers);
   const RankMemory mem = peak_rank_memory(memory_params(s), stages);
   if (mem.total_bytes() > double(s.gpu.hbm_bytes)) {
     constexpr double kGiB = 1024.0 * 1024 * 1024;

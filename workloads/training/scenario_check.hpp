@@ -18,6 +18,7 @@ enum class ScenarioField {
   kTopology,          // one of the fabric's parameters (ScenarioProblem::topology_param)
   kRedundantExperts,  // redundant experts of the routing
   kPipelineParallel,
+  kVirtualStages,
   kTensorParallel,
   kExpertParallel,
   kMaxNodesPerToken,

@@ -69,8 +69,8 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
   e.gpu_hours_total = e.ramp_gpu_hours + (s.plan.tokens_total - ramp_tokens) * gpu_hours_per_token;
   e.cost_usd = e.gpu_hours_total * s.cost.usd_per_gpu_hour;
 
-  const auto stages =
-      split_stages(s.model, stage_count(s.plan.schedule, s.plan.pp), s.plan.stage_layers);
+  const auto stages = split_stages(
+      s.model, stage_count(s.plan.schedule, s.plan.pp, s.plan.virtual_stages), s.plan.stage_layers);
   e.memory = peak_rank_memory(memory_params(s), stages);
   e.stages = stage_work(ChunkCostModel(chunk_cost_params(s)), stages,
                         overlaps_forward_and_backward(s.plan.schedule));

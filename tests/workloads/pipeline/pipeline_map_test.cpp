@@ -29,6 +29,26 @@ TEST(PipelineMap, PlacesAgreeWithTheStagesEachRankHolds) {
   }
 }
 
+TEST(PipelineMap, InterleavedRanksHoldEveryPpthStage) {
+  for (int v : {2, 4}) {
+    const PipelineMap map(Schedule::kInterleaved1F1B, 4, v);
+    EXPECT_EQ(map.length(), 4 * v);
+    EXPECT_EQ(map.chunks(), v);
+    EXPECT_EQ(map.directions(), 1);
+    for (int i = 0; i < map.length(); ++i) {
+      const PipelineMap::Slot slot = map.slot({0, i});
+      EXPECT_EQ(slot.rank, i % 4);
+      EXPECT_EQ(slot.chunk, i / 4);
+      EXPECT_EQ(map.place(slot).position, i);
+    }
+  }
+  EXPECT_EQ(PipelineMap(Schedule::kInterleaved1F1B, 4, 3).stages_of(1),
+            (std::vector<int>{1, 5, 9}));
+  EXPECT_EQ(stage_count(Schedule::kInterleaved1F1B, 16, 4), 64);
+  EXPECT_THROW(PipelineMap(Schedule::kInterleaved1F1B, 4, 1), std::invalid_argument);
+  EXPECT_THROW(PipelineMap(Schedule::k1F1B, 4, 2), std::invalid_argument);
+}
+
 TEST(PipelineMap, DualPipeChunkZeroIsTheDirectionStartingAtTheRanksEnd) {
   const PipelineMap map(Schedule::kDualPipe, 8);
   EXPECT_EQ(map.place({0, 0}).direction, 0);  // rank 0 feeds direction 0

@@ -21,7 +21,7 @@ namespace {
 // Where a rank's chunk sits, from the one pipeline map: its micro-batch stream (DualPipe's
 // direction), its stage (= position along the stream), the stream's stages and micro-batches.
 const char* label(Schedule schedule) {
-  static const char* const kLabels[] = {"1f1b", "zb1p", "dualpipe", "dualpipev"};
+  static const char* const kLabels[] = {"1f1b", "zb1p", "dualpipe", "dualpipev", "interleaved"};
   return kLabels[int(schedule)];
 }
 
@@ -31,8 +31,9 @@ struct ChunkPlace {
   int stages = 1;
   int micro_batches = 0;
 };
-ChunkPlace chunk_place(Schedule schedule, int pp, int rank, int chunk, int micro_batches) {
-  const PipelineMap map(schedule, pp);
+ChunkPlace chunk_place(Schedule schedule, int pp, int rank, int chunk, int micro_batches,
+                       int virtual_stages = 1) {
+  const PipelineMap map(schedule, pp, virtual_stages);
   const PipelineMap::Place place = map.place({rank, chunk});
   return {place.direction, place.position, map.length(),
           map.micro_batches_per_direction(micro_batches)};
@@ -160,11 +161,12 @@ struct Case {
   Schedule schedule;
   int pp;
   int micro_batches;
+  int virtual_stages = 1;
 };
 
 std::string describe(const Case& c) {
   return std::string(label(c.schedule)) + " pp " + std::to_string(c.pp) + " m " +
-         std::to_string(c.micro_batches);
+         std::to_string(c.micro_batches) + " v " + std::to_string(c.virtual_stages);
 }
 
 std::vector<Case> all_cases() {
@@ -175,13 +177,19 @@ std::vector<Case> all_cases() {
       cases.push_back({Schedule::kZeroBubble1P, pp, m});
       if (m >= 2 * pp) cases.push_back({Schedule::kDualPipeV, pp, m});
       if (pp % 2 == 0 && m % 2 == 0 && m >= 2 * pp) cases.push_back({Schedule::kDualPipe, pp, m});
+      if (m % pp == 0) {
+        for (int v : {2, 3}) cases.push_back({Schedule::kInterleaved1F1B, pp, m, v});
+      }
     }
   }
   return cases;
 }
 
+int chunks_of(const Case& c) {
+  return PipelineMap(c.schedule, c.pp, c.virtual_stages).chunks();
+}
 int chunks_of(Schedule schedule) {
-  return schedule == Schedule::kDualPipe || schedule == Schedule::kDualPipeV ? 2 : 1;
+  return chunks_of(Case{schedule, 2, 4});
 }
 
 // Unit costs: b is the input backward, a full (unsplit) backward costs b + w, F&B costs fb.
@@ -196,7 +204,8 @@ struct Execution {
 };
 
 // The schedule replayed (schedule_replay.hpp) with these unit costs and free communication.
-Execution execute(Schedule schedule, int pp, int micro_batches, const Costs& cost) {
+Execution execute(Schedule schedule, int pp, int micro_batches, const Costs& cost,
+                  int virtual_stages = 1) {
   ReplayCosts costs;
   costs.send_s = [](int, int, int) { return 0.0; };
   costs.duration = [&](const PipelineOp& op, int, int) {
@@ -214,7 +223,7 @@ Execution execute(Schedule schedule, int pp, int micro_batches, const Costs& cos
   };
   Execution run;
   try {
-    const ReplayResult replay = replay_schedule(schedule, pp, micro_batches, costs);
+    const ReplayResult replay = replay_schedule(schedule, pp, micro_batches, costs, virtual_stages);
     run.busy = replay.busy;
     run.makespan = replay.makespan;
   } catch (const std::logic_error&) {
@@ -227,7 +236,7 @@ TEST(Schedules, EveryChunkRunsEachMicroBatchOnceInOrder) {
   for (const Case& c : all_cases()) {
     for (int rank = 0; rank < c.pp; ++rank) {
       SCOPED_TRACE(describe(c) + " rank " + std::to_string(rank));
-      const auto ops = schedule_rank_ops(c.schedule, c.pp, rank, c.micro_batches);
+      const auto ops = schedule_rank_ops(c.schedule, c.pp, rank, c.micro_batches, c.virtual_stages);
       // (kind, chunk) -> micro-batches in order; positions of each B and W.
       std::map<std::pair<char, int>, std::vector<int>> seen;
       std::map<std::pair<int, int>, size_t> split_at;  // (chunk, mb) -> position of split B
@@ -235,7 +244,7 @@ TEST(Schedules, EveryChunkRunsEachMicroBatchOnceInOrder) {
       for (size_t i = 0; i < ops.size(); ++i) {
         const PipelineOp& op = ops[i];
         ASSERT_GE(op.chunk, 0);
-        ASSERT_LT(op.chunk, chunks_of(c.schedule));
+        ASSERT_LT(op.chunk, chunks_of(c));
         switch (op.kind) {
           case Kind::kForward:
             seen[{'F', op.chunk}].push_back(op.micro_batch);
@@ -250,15 +259,16 @@ TEST(Schedules, EveryChunkRunsEachMicroBatchOnceInOrder) {
             weight_at[{op.chunk, op.micro_batch}] = i;
             break;
           case Kind::kForwardBackward:
-            ASSERT_TRUE(chunks_of(c.schedule) == 2);
+            ASSERT_TRUE(chunks_of(c) == 2);
             EXPECT_NE(op.chunk, op.backward_chunk);
             seen[{'F', op.chunk}].push_back(op.micro_batch);
             seen[{'B', op.backward_chunk}].push_back(op.backward_micro_batch);
             break;
         }
       }
-      for (int chunk = 0; chunk < chunks_of(c.schedule); ++chunk) {
-        const int m = chunk_place(c.schedule, c.pp, rank, chunk, c.micro_batches).micro_batches;
+      for (int chunk = 0; chunk < chunks_of(c); ++chunk) {
+        const int m = chunk_place(c.schedule, c.pp, rank, chunk, c.micro_batches, c.virtual_stages)
+                          .micro_batches;
         for (char kind : {'F', 'B'}) {
           const auto& list = seen[{kind, chunk}];
           ASSERT_EQ(int(list.size()), m) << kind << chunk;
@@ -302,7 +312,7 @@ TEST(Schedules, EveryChunkRunsEachMicroBatchOnceInOrder) {
 
 TEST(Schedules, EveryScheduleRunsWithoutDeadlock) {
   for (const Case& c : all_cases()) {
-    const Execution run = execute(c.schedule, c.pp, c.micro_batches, Costs{});
+    const Execution run = execute(c.schedule, c.pp, c.micro_batches, Costs{}, c.virtual_stages);
     EXPECT_FALSE(run.deadlock) << describe(c);
   }
 }
@@ -584,6 +594,87 @@ TEST(Schedules, OneFOneB) {
   EXPECT_EQ(pattern(one_f_one_b_rank_ops(4, 0, 6)), "F0 F0 F0 F0 B0 F0 B0 F0 B0 B0 B0 B0");
   EXPECT_EQ(pattern(one_f_one_b_rank_ops(4, 3, 6)), "F0 B0 F0 B0 F0 B0 F0 B0 F0 B0 F0 B0");
   EXPECT_EQ(pattern(one_f_one_b_rank_ops(4, 0, 2)), "F0 F0 B0 B0");
+}
+
+// Megatron-LM's interleaved order (schedules.hpp's example), unit by unit.
+TEST(Schedules, InterleavedOneFOneBFollowsMegatronsOrder) {
+  EXPECT_EQ(numbered_pattern(interleaved_1f1b_rank_ops(2, 0, 4, 2)),
+            "F0.0 F0.1 F1.0 F1.1 F0.2 B1.0 F0.3 B1.1 F1.2 B0.0 F1.3 B0.1 B1.2 B1.3 B0.2 B0.3");
+  EXPECT_EQ(numbered_pattern(interleaved_1f1b_rank_ops(2, 1, 4, 2)),
+            "F0.0 F0.1 F1.0 B1.0 F1.1 B1.1 F0.2 B0.0 F0.3 B0.1 F1.2 B1.2 F1.3 B1.3 B0.2 B0.3");
+  // Warm-up: 2 (pp - rank - 1) + (v - 1) pp forwards, all of them when that covers m v.
+  for (int rank = 0; rank < 4; ++rank) {
+    const auto ops = interleaved_1f1b_rank_ops(4, rank, 8, 3);
+    const auto first_backward = std::find_if(
+        ops.begin(), ops.end(), [](const PipelineOp& op) { return op.kind == Kind::kBackward; });
+    EXPECT_EQ(first_backward - ops.begin(), 2 * (4 - rank - 1) + 2 * 4 + 1) << rank;
+    EXPECT_EQ(ops.size(), 2u * 8 * 3);
+  }
+  const auto all_warm = interleaved_1f1b_rank_ops(4, 0, 4, 2);  // 6 + 4 > m v = 8
+  EXPECT_TRUE(std::all_of(all_warm.begin(), all_warm.begin() + 8,
+                          [](const PipelineOp& op) { return op.kind == Kind::kForward; }));
+}
+
+TEST(Schedules, InterleavedOneFOneBRejectsWhatMegatronRejects) {
+  EXPECT_THROW(interleaved_1f1b_rank_ops(4, 0, 6, 2), std::invalid_argument);  // m % pp != 0
+  EXPECT_THROW(interleaved_1f1b_rank_ops(4, 0, 8, 1), std::invalid_argument);
+  EXPECT_THROW(interleaved_1f1b_rank_ops(4, 4, 8, 2), std::invalid_argument);
+  EXPECT_THROW(schedule_rank_ops(Schedule::k1F1B, 4, 0, 8, 2), std::invalid_argument);
+  EXPECT_NE(micro_batch_requirement(Schedule::kInterleaved1F1B, 4, 6, 2), "");
+  EXPECT_EQ(micro_batch_requirement(Schedule::kInterleaved1F1B, 4, 8, 2), "");
+}
+
+// With fixed costs and free sends every rank is busy m v (f + b) and the step is that plus
+// Megatron-LM's bubble (pp - 1)(F + B) / v = (pp - 1)(f + b), f and b one chunk's passes.
+TEST(Schedules, InterleavedOneFOneBBubbleIsMegatronsFormula) {
+  for (const Costs& cost : {Costs{1, 1, 1, 3}, Costs{1, 1.5, 0.5, 3}, Costs{2, 1, 1, 4}}) {
+    ChunkTimes chunk;
+    chunk.f = cost.f;
+    chunk.b = cost.b + cost.w;
+    for (int pp : {2, 3, 4, 8}) {
+      for (int v : {2, 3, 4}) {
+        for (int m : {pp, 2 * pp, 4 * pp}) {
+          SCOPED_TRACE("pp " + std::to_string(pp) + " v " + std::to_string(v) + " m " +
+                       std::to_string(m));
+          const Execution run = execute(Schedule::kInterleaved1F1B, pp, m, cost, v);
+          ASSERT_FALSE(run.deadlock);
+          const double work = m * v * (cost.f + cost.b + cost.w);
+          for (double busy : run.busy) EXPECT_DOUBLE_EQ(busy, work);
+          EXPECT_DOUBLE_EQ(run.makespan - work,
+                           bubble_seconds(Schedule::kInterleaved1F1B, pp, chunk));
+          // 1F1B's bubble over the same model (chunks v times longer), divided by v.
+          Costs whole = cost;
+          whole.f *= v;
+          whole.b *= v;
+          whole.w *= v;
+          const Execution plain = execute(Schedule::k1F1B, pp, m, whole);
+          EXPECT_NEAR((plain.makespan - work) / v, run.makespan - work, 1e-9);
+        }
+      }
+    }
+  }
+}
+
+// The memory model's units in flight are the generator's own peak on its busiest rank: forwards
+// whose backward has not yet run (Megatron-LM: 1 + (pp - 1) / (pp v) times 1F1B's).
+TEST(Schedules, ActivationUnitsInFlightAreTheGeneratorsPeak) {
+  for (const Case& c : all_cases()) {
+    int peak = 0;
+    for (int rank = 0; rank < c.pp; ++rank) {
+      int held = 0;
+      for (const PipelineOp& op :
+           schedule_rank_ops(c.schedule, c.pp, rank, c.micro_batches, c.virtual_stages)) {
+        if (op.kind == Kind::kForward) peak = std::max(peak, ++held);
+        if (op.kind == Kind::kBackward) --held;
+        if (op.kind == Kind::kForwardBackward) peak = std::max(peak, held + 1);
+      }
+    }
+    if (c.schedule == Schedule::k1F1B || c.schedule == Schedule::kInterleaved1F1B) {
+      EXPECT_EQ(peak,
+                activation_units_in_flight(c.schedule, c.pp, c.micro_batches, c.virtual_stages))
+          << describe(c);
+    }
+  }
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ struct Variant {
   int pp;
   int nodes;
   int global_batch;
+  int virtual_stages = 1;
 };
 
 class EnginesAgree : public ::testing::TestWithParam<Variant> {};
@@ -28,6 +29,7 @@ TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
   auto s = codesim::testing::small_dense_gpt();
   s.plan.schedule = v.schedule;
   s.plan.pp = v.pp;
+  s.plan.virtual_stages = v.virtual_stages;
   s.cluster.nodes = v.nodes;
   s.plan.global_batch_sequences = v.global_batch;
   ASSERT_TRUE(check_scenario(s).empty()) << v.name;
@@ -56,7 +58,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Variant{"zb1p_pp4", Schedule::kZeroBubble1P, 4, 2, 64},
                       Variant{"zb1p_pp2_four_nodes", Schedule::kZeroBubble1P, 2, 4, 256},
                       Variant{"dualpipe_pp4", Schedule::kDualPipe, 4, 2, 64},
-                      Variant{"dualpipev_pp2", Schedule::kDualPipeV, 2, 2, 64}),
+                      Variant{"dualpipev_pp2", Schedule::kDualPipeV, 2, 2, 64},
+                      Variant{"interleaved_pp4_v2", Schedule::kInterleaved1F1B, 4, 2, 64, 2},
+                      Variant{"interleaved_pp2_v2", Schedule::kInterleaved1F1B, 2, 2, 64, 2}),
     [](const ::testing::TestParamInfo<Variant>& info) { return std::string(info.param.name); });
 
 }  // namespace
