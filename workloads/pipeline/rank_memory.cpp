@@ -13,6 +13,7 @@ MemoryParams memory_params(const TrainingScenario& s) {
   p.pp = s.plan.pp;
   p.virtual_stages = s.plan.virtual_stages;
   p.tp = s.plan.tp;
+  p.sequence_parallel = s.plan.sequence_parallel;
   p.ep = s.plan.ep;
   p.zero_stage = s.plan.zero_stage;
   p.gemm_precision = s.plan.gemm_precision;
@@ -38,8 +39,9 @@ std::vector<MemoryItem> layer_activation_items(const MemoryParams& s, bool moe_l
     if (bytes > 0) items.push_back({std::move(name), bytes});
   };
 
-  // With tp > 1, Megatron-style sequence parallelism splits the residual stream over the group.
-  const double sp = tp;
+  // With tp > 1, Megatron-style sequence parallelism splits the residual stream over the group;
+  // without it every GPU of the group keeps the whole of it (Korthikanti et al. 2022, eq. 2-4).
+  const double sp = plan.sequence_parallel ? tp : 1;
   add("attention residual input (BF16)", 2 * h / sp);
   add("attention RMSNorm output", plan.recompute.rmsnorm ? 0 : linear_input * h / sp);
   if (m.attention == models::AttentionKind::kMultiLatent) {

@@ -20,6 +20,7 @@ struct MemoryParams {
   int pp = 1;
   int virtual_stages = 1;
   int tp = 1;
+  bool sequence_parallel = true;
   int ep = 1;
   int zero_stage = 1;
   models::Precision gemm_precision = models::Precision::kFp8;

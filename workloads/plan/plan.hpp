@@ -46,6 +46,9 @@ struct TrainingPlan {
   int pp = 1;  // pipeline ranks
   int ep = 1;  // expert-parallel group size
   int tp = 1;  // tensor parallel
+  // Megatron-LM's sequence parallelism with tp > 1: the residual stream split over the group,
+  // all-gathers and reduce-scatters in place of all-reduces.
+  bool sequence_parallel = true;
   int zero_stage = 1;
   Schedule schedule = Schedule::k1F1B;
   int virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B's v)

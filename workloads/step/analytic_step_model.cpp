@@ -173,7 +173,8 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   // A pipeline send: its bytes over NVLink between ranks of one node, else over the NICs, at the
   // calibration's achieved rates, plus the transfer's latency. Sends that leave a GPU together
   // share its port.
-  const double send_bytes = 2.0 * s.tokens_per_micro_batch() * s.model.hidden;
+  const double send_bytes =
+      pipeline_send_bytes(s.tokens_per_micro_batch(), s.model.hidden, plan.tp);
   const int gpus_per_node = s.cluster.node.gpus;
   auto send_s = [&](int from, int to, int together) {
     const bool one_node = from * width / gpus_per_node == to * width / gpus_per_node;

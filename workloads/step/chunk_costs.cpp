@@ -38,6 +38,7 @@ ChunkCostParams chunk_cost_params(const TrainingScenario& s) {
   p.calibration = s.calibration;
   p.node = s.cluster.node;
   p.tp = s.plan.tp;
+  p.sequence_parallel = s.plan.sequence_parallel;
   p.ep = s.plan.ep;
   p.max_nodes_per_token = s.max_nodes_per_token();
   p.sequence_length = s.plan.sequence_length;
@@ -55,6 +56,7 @@ ChunkCostModel::ChunkCostModel(ChunkCostParams params)
   shapes_.tokens = params_.tokens;
   shapes_.sequence_length = params_.sequence_length;
   shapes_.tp = params_.tp;
+  shapes_.sequence_parallel = params_.sequence_parallel;
   shapes_.ep = m.is_moe() ? params_.ep : 1;
   shapes_.gemm_precision = params_.gemm_precision;
   shapes_.recompute = params_.recompute;
@@ -123,12 +125,36 @@ double ChunkCostModel::comm_stream_seconds(const std::vector<models::Kernel>& ke
   return s;
 }
 
+double pipeline_send_bytes(double tokens, int hidden, int tp) {
+  return 2.0 * tokens * hidden / std::max(1, tp);
+}
+
+TensorParallelTraffic tensor_parallel_traffic(double tokens, int hidden, int tp,
+                                              bool sequence_parallel) {
+  TensorParallelTraffic out;
+  if (tp <= 1) return out;
+  const double buffer = tokens * hidden * 2.0;  // BF16 block output
+  const double share = double(tp - 1) / tp;
+  if (sequence_parallel) {
+    out.collectives = 4;  // all-gather before, reduce-scatter after, each of the two blocks
+    out.bytes_per_gpu = 4 * share * buffer;
+    out.ring_steps = 4 * (tp - 1);
+  } else {
+    out.collectives = 2;  // an all-reduce after each block
+    out.bytes_per_gpu = 2 * 2 * share * buffer;
+    out.ring_steps = 2 * 2 * (tp - 1);
+  }
+  return out;
+}
+
 void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
   if (params_.tp <= 1) return;
-  // Megatron TP: one all-reduce of the layer output forward and one backward, over NVLink.
-  const double bytes = 2.0 * double(params_.tokens) * params_.model.hidden * 2.0 *
-                       (params_.tp - 1) / params_.tp;
-  const double seconds = bytes / (achieved_nvlink_GBps() * 1e9);
+  // Over NVLink, contention-free (the group is the node's, and nothing else crosses its NVLink
+  // in a dense plan): bytes at the achieved rate, each ring step one GPU-to-GPU latency.
+  const TensorParallelTraffic traffic = tensor_parallel_traffic(
+      double(params_.tokens), params_.model.hidden, params_.tp, params_.sequence_parallel);
+  const double seconds = traffic.bytes_per_gpu / (achieved_nvlink_GBps() * 1e9) +
+                         traffic.ring_steps * params_.calibration.latency.nvlink_us * 1e-6;
   cost.forward.comm_s += seconds;
   cost.backward_input.comm_s += seconds;
 }
@@ -273,7 +299,8 @@ EpCommCost ChunkCostModel::ep_backward() const {
 }
 
 double ChunkCostModel::pp_send_s() const {
-  const double bytes = 2.0 * double(params_.tokens) * params_.model.hidden;
+  const double bytes =
+      pipeline_send_bytes(double(params_.tokens), params_.model.hidden, params_.tp);
   return bytes / params_.node.nic_bytes_per_second_per_gpu();
 }
 
@@ -324,6 +351,19 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
         "elsewhere (warm-up forwards, lone backwards, trailing weight gradients) compute has the "
         "whole GPU.",
         s.gpu.sms - s.plan.comm_sms, s.gpu.sms));
+  }
+  if (s.plan.tp > 1) {
+    a.push_back(fmt::format(
+        "Tensor parallelism {} (Megatron-LM){}: per layer and pass {}, 4 (t - 1) / t of the "
+        "block output per GPU, in series with compute over NVLink at the calibration's achieved "
+        "rate plus one GPU-to-GPU latency per ring step (reported within compute); a pipeline "
+        "send carries each GPU's 1/{} slice.",
+        s.plan.tp, s.plan.sequence_parallel ? " with sequence parallelism" : "",
+        s.plan.sequence_parallel
+            ? "two all-gathers and two reduce-scatters, the norms and residual adds on 1/tp of "
+              "the tokens"
+            : "two all-reduces, the norms and residual adds on every token of every GPU",
+        s.plan.tp));
   }
   a.push_back(s.plan.stage_layers_balanced
                   ? "Stages: plan.stage_layers: auto, the split whose slowest pipeline rank is "

@@ -84,6 +84,7 @@ struct ChunkCostParams {
   models::Calibration calibration;
   topo::NodeSpec node;
   int tp = 1;
+  bool sequence_parallel = true;
   int ep = 1;
   int max_nodes_per_token = 0;  // node-limited routing M (resolved: the model's default applied)
   int sequence_length = 4096;
@@ -93,6 +94,24 @@ struct ChunkCostParams {
   int comm_sms = 0;  // SMs the communication kernels hold in an overlapped pair
 };
 ChunkCostParams chunk_cost_params(const TrainingScenario& scenario);
+
+// Megatron-LM's tensor-parallel traffic for one layer and one pass (forward, or backward), per
+// GPU: two all-reduces of the block outputs (attention, FFN) without sequence parallelism, an
+// all-gather and a reduce-scatter around each block with it (Korthikanti et al., "Reducing
+// Activation Recomputation in Large Transformer Models", 2022, sec 4.2.2: the same volume).
+// Rings over the group: an all-reduce moves 2 (t - 1) / t of the buffer per GPU in 2 (t - 1)
+// steps, an all-gather or reduce-scatter (t - 1) / t in t - 1.
+struct TensorParallelTraffic {
+  int collectives = 0;
+  double bytes_per_gpu = 0;
+  int ring_steps = 0;
+};
+TensorParallelTraffic tensor_parallel_traffic(double tokens, int hidden, int tp,
+                                              bool sequence_parallel);
+// Bytes each GPU sends to the next pipeline stage per micro-batch: its 1/tp of the BF16
+// activations (sequence parallelism splits them; without it Megatron-LM's scatter-gather
+// optimisation sends a slice and all-gathers it over NVLink on arrival).
+double pipeline_send_bytes(double tokens, int hidden, int tp);
 
 // What the cost model assumes, each with its source: the lines both step models print under
 // --explain (compute, attention, element-wise rates, the comm-SM rule, the optimizer, memory,

@@ -67,7 +67,7 @@ void add_series_comm(Work& w, double seconds) {
   if (seconds <= 0) return;
   w.seconds += seconds;
   w.pair_seconds += seconds;
-  w.kernels.push_back({"tensor-parallel all-reduce (NVLink)", seconds, seconds, false});
+  w.kernels.push_back({"tensor-parallel collectives (NVLink)", seconds, seconds, false});
 }
 
 // Builds the segments of a stage's passes, and the kernel lists they name.
@@ -295,7 +295,7 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
       b.nvlink_per_peer = peers > 0 ? tokens * copies.nvlink_copies / peers * per_copy : 0.0;
     }
   }
-  in.pp_bytes = 2.0 * s.tokens_per_micro_batch() * s.model.hidden;
+  in.pp_bytes = pipeline_send_bytes(s.tokens_per_micro_batch(), s.model.hidden, plan.tp);
   if (ep_exchanges) {
     ExpertLoad load = expert_load(expert_load_params(s));
     in.expert_load = std::move(load.factor);

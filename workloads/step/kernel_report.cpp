@@ -80,7 +80,7 @@ std::string kernel_class(const std::string& name) {
   }
   if (starts("residual")) return "residual";
   if (starts("embedding") || starts("softmax")) return "loss";
-  if (starts("tensor-parallel")) return "all-reduce";
+  if (starts("tensor-parallel")) return "tensor-parallel collectives";
   return "other";
 }
 

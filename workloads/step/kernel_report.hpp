@@ -32,7 +32,7 @@ std::vector<KernelLine> kernel_report(const ChunkCostModel& costs);
 
 // The class a kernel's name belongs to, for shares: "GEMM", "grouped GEMM", "attention",
 // "FP8 cast", "RMSNorm", "RoPE", "SwiGLU", "gate", "permute and sum", "residual", "loss",
-// "all-reduce", "other".
+// "tensor-parallel collectives", "other".
 std::string kernel_class(const std::string& name);
 
 // Time by kernel name, largest first: the `most` longest kernels, and each class's total.

@@ -155,7 +155,7 @@ void add_rmsnorm(PieceKernels& piece, const KernelShapes& s, double rows, double
 
 // A residual add (two reads, one write) forward, and its gradient's fan-out backward.
 void add_residual(PieceKernels& piece, const KernelShapes& s) {
-  const double bytes = 3.0 * s.tokens * s.model.hidden * kBf16;
+  const double bytes = 3.0 * s.residual_rows() * s.model.hidden * kBf16;
   Pass(piece.forward, s).memory("residual add", bytes);
   Pass(piece.backward, s).memory("residual gradient add", bytes);
 }
@@ -167,7 +167,7 @@ void add_attention(PieceKernels& piece, const KernelShapes& s) {
   const std::int64_t heads = m.heads / s.tp;
   const Precision p = s.gemm_precision;
   const bool norm_recomputed = s.recompute.rmsnorm;
-  add_rmsnorm(piece, s, double(t), double(h), norm_recomputed);
+  add_rmsnorm(piece, s, s.residual_rows(), double(h), norm_recomputed);
   Pass f(piece.forward, s), b(piece.backward, s);
   const int qk = models::attention_qk_dim(m);
   const int v = models::attention_v_dim(m);
@@ -389,7 +389,7 @@ LayerKernels layer_kernels(const KernelShapes& s, int layer) {
   LayerKernels out;
   out.moe = m.is_moe() && !(layer < m.layers && layer < m.dense_layers);
   add_attention(out.attention, s);
-  add_rmsnorm(out.attention, s, double(s.tokens), double(m.hidden), s.recompute.rmsnorm);
+  add_rmsnorm(out.attention, s, s.residual_rows(), double(m.hidden), s.recompute.rmsnorm);
   if (!out.moe) {
     add_ffn(out.experts, s, kDenseFfn, m.ffn_dim / s.tp);
     add_residual(out.experts, s);
@@ -419,7 +419,7 @@ PieceKernels output_head_kernels(const KernelShapes& s) {
   PieceKernels out;
   const auto& m = s.model;
   const std::int64_t vocab = m.vocab / s.tp;
-  add_rmsnorm(out, s, double(s.tokens), double(m.hidden), false);
+  add_rmsnorm(out, s, s.residual_rows(), double(m.hidden), false);
   // The head stays BF16 (DeepSeek-V3 sec 3.3.1); vocabulary split over tensor parallelism.
   add_linear(out, s,
              {"gemm: output head (bf16)", "gemm: output head, data gradient (bf16)",
@@ -437,8 +437,8 @@ PieceKernels mtp_extra_kernels(const KernelShapes& s) {
   const auto& m = s.model;
   // The previous depth's hidden state and the next token's embedding, each normalised, then
   // projected from 2h back to h.
-  add_rmsnorm(out, s, double(s.tokens), double(m.hidden), false);
-  add_rmsnorm(out, s, double(s.tokens), double(m.hidden), false);
+  add_rmsnorm(out, s, s.residual_rows(), double(m.hidden), false);
+  add_rmsnorm(out, s, s.residual_rows(), double(m.hidden), false);
   add_linear(out, s,
              {"gemm: MTP projection", "gemm: MTP projection, data gradient",
               "gemm: MTP projection, weight gradient", 2 * std::int64_t{m.hidden}, m.hidden},

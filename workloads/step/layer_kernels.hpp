@@ -45,9 +45,16 @@ struct KernelShapes {
   std::int64_t tokens = 0;  // per micro-batch, on one GPU
   int sequence_length = 4096;
   int tp = 1;
+  // Megatron-LM's sequence parallelism: with tp > 1 the residual stream, its norms and adds
+  // are split over the tensor-parallel group (all-gather / reduce-scatter around each block).
+  bool sequence_parallel = true;
   int ep = 1;
   models::Precision gemm_precision = models::Precision::kFp8;
   Recompute recompute;
+  // Rows of the residual stream one GPU holds: tokens, or tokens / tp under sequence parallelism.
+  double residual_rows() const {
+    return sequence_parallel && tp > 1 ? double(tokens) / tp : double(tokens);
+  }
   // A notify's wait: one exchange of counts across the EP group over the network.
   double notify_latency_s = 0;
 };

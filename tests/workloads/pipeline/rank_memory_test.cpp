@@ -59,5 +59,35 @@ TEST(RankMemory, ActivationsScaleWithTheScheduleInFlight) {
   EXPECT_DOUBLE_EQ(dualpipe / one_f_one_b, 17.0 / 16.0);
 }
 
+// A GPT layer's activations per token against Korthikanti et al. 2022 ("Reducing Activation
+// Recomputation in Large Transformer Models", eq. 2-4, BF16, GELU FFN of 4h): with tensor
+// parallelism t, 10 + 24/t units of h bytes per token without sequence parallelism, 34/t with
+// it, plus 5 a s / (h t) for the attention scores. FlashAttention keeps no scores (its
+// log-sum-exp instead: 4 bytes per head), and pre-training drops dropout, whose two masks (1
+// unit each, in the replicated part without sequence parallelism) are then not kept either.
+TEST(RankMemory, ADenseLayerKeepsWhatMegatronsFormulasSay) {
+  auto s = small_dense_gpt();
+  s.model.ffn = models::FfnKind::kGelu;
+  s.model.ffn_dim = 4 * s.model.hidden;
+  s.plan.recompute = {};
+  s.cluster.nodes = 4;  // pp 4 x tp up to 8
+  const double h = s.model.hidden;
+  auto per_token = [&] {
+    double sum = 0;
+    for (const auto& item : layer_activation_items(memory_params(s), false)) {
+      sum += item.bytes_per_token;
+    }
+    return sum;
+  };
+  for (int t : {1, 2, 4, 8}) {
+    s.plan.tp = t;
+    const double lse = 4.0 * s.model.heads / t;
+    s.plan.sequence_parallel = false;
+    EXPECT_DOUBLE_EQ(per_token(), (10 - 2) * h + 24 * h / t + lse) << "tp " << t;
+    s.plan.sequence_parallel = true;
+    EXPECT_DOUBLE_EQ(per_token(), (34 - 2) * h / t + lse) << "tp " << t;
+  }
+}
+
 }  // namespace
 }  // namespace codesim::workloads

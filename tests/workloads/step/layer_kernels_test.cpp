@@ -158,5 +158,44 @@ TEST(LayerKernels, APassCostsTheSumOfItsKernels) {
   EXPECT_GT(parts.exchange_setup_s[int(Exchange::kForwardDispatch)], 0);
 }
 
+// Megatron-LM's tensor-parallel traffic per layer and pass (Korthikanti et al. 2022, sec 4.2.2):
+// two all-reduces without sequence parallelism, two all-gathers and two reduce-scatters with
+// it, the same bytes: 4 (t - 1) / t of the block output per GPU.
+TEST(LayerKernels, TensorParallelTrafficIsMegatronsVolume) {
+  const double tokens = 4096, h = 16384;
+  for (int t : {2, 4, 8}) {
+    const double buffer = tokens * h * 2;
+    const TensorParallelTraffic plain = tensor_parallel_traffic(tokens, int(h), t, false);
+    const TensorParallelTraffic sp = tensor_parallel_traffic(tokens, int(h), t, true);
+    EXPECT_EQ(plain.collectives, 2);
+    EXPECT_EQ(sp.collectives, 4);
+    EXPECT_DOUBLE_EQ(plain.bytes_per_gpu, 4.0 * (t - 1) / t * buffer);
+    EXPECT_DOUBLE_EQ(sp.bytes_per_gpu, plain.bytes_per_gpu);
+    EXPECT_EQ(sp.ring_steps, plain.ring_steps);
+    EXPECT_EQ(sp.ring_steps, 4 * (t - 1));
+  }
+  EXPECT_EQ(tensor_parallel_traffic(tokens, int(h), 1, true).bytes_per_gpu, 0);
+  // A pipeline send carries one GPU's slice.
+  EXPECT_DOUBLE_EQ(pipeline_send_bytes(tokens, int(h), 8), tokens * h * 2 / 8);
+}
+
+// Sequence parallelism splits the residual stream's norms and adds over the group; the GEMMs
+// are split either way.
+TEST(LayerKernels, SequenceParallelismSplitsTheNormsAndResidualAdds) {
+  auto s = codesim::testing::small_dense_gpt();
+  s.plan.tp = 4;
+  s.plan.sequence_parallel = true;
+  const ChunkCostModel with(chunk_cost_params(s));
+  s.plan.sequence_parallel = false;
+  const ChunkCostModel without(chunk_cost_params(s));
+  const LayerKernels a = with.kernels(1), b = without.kernels(1);
+  EXPECT_DOUBLE_EQ(find(a.attention.forward, "rmsnorm forward").bytes * 4,
+                   find(b.attention.forward, "rmsnorm forward").bytes);
+  EXPECT_DOUBLE_EQ(find(a.experts.forward, "residual add").bytes * 4,
+                   find(b.experts.forward, "residual add").bytes);
+  EXPECT_DOUBLE_EQ(find(a.experts.forward, "gemm: FFN up (gate, up)").flops,
+                   find(b.experts.forward, "gemm: FFN up (gate, up)").flops);
+}
+
 }  // namespace
 }  // namespace codesim::workloads
