@@ -123,6 +123,8 @@ std::string key_of(const workloads::ScenarioProblem& problem) {
       return "plan.comm_sms";
     case F::kPrecision:
       return "plan.precision";
+    case F::kRecompute:
+      return "plan.recompute";
     case F::kRampTokens:
       return "plan.batch_ramp.over_tokens";
     case F::kPlan:
@@ -385,9 +387,14 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
   p.gemm_precision =
       *precision_registry().find(r.choice("precision", precision_registry().names(), "bf16"));
-  for (const auto& item : r.choice_list("recompute", {"rmsnorm", "mla_up_projection"})) {
-    if (item == "rmsnorm") p.recompute.rmsnorm = true;
-    if (item == "mla_up_projection") p.recompute.mla_up_projection = true;
+  if (r.has("recompute") && r.node("recompute").IsScalar()) {
+    // Megatron-LM's granularities; selective is FlashAttention's own recomputation.
+    p.recompute.full = r.choice("recompute", {"none", "selective", "full"}, "none") == "full";
+  } else {
+    for (const auto& item : r.choice_list("recompute", {"rmsnorm", "mla_up_projection"})) {
+      if (item == "rmsnorm") p.recompute.rmsnorm = true;
+      if (item == "mla_up_projection") p.recompute.mla_up_projection = true;
+    }
   }
   if (r.has("stage_layers") && r.node("stage_layers").IsScalar()) {
     if (r.node("stage_layers").Scalar() != "auto") {

@@ -162,6 +162,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "--set plan.schedule=interleaved --set plan.virtual_stages=2 --set "
                  "plan.global_batch=16384 --set plan.stage_layers=auto",
                  "--set plan.stage_layers=auto", "plan.stage_layers", "not interleaved"},
+        BadInput{"recompute_full_with_expert_parallelism", 17, "  recompute: full", "",
+                 "17:", "plan.recompute", "would run their all-to-alls again"},
+        BadInput{"recompute_mode_unknown", 17, "  recompute: partial", "", "17:", "plan.recompute",
+                 "full"},
         BadInput{"topology_kind_a_cluster_cannot_use", 6, "  topology: {kind: slimfly}", "",
                  "6:", "cluster.topology.kind", "cannot be built on 'slimfly'"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });

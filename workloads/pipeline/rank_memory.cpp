@@ -38,10 +38,15 @@ std::vector<MemoryItem> layer_activation_items(const MemoryParams& s, bool moe_l
   auto add = [&](std::string name, double bytes) {
     if (bytes > 0) items.push_back({std::move(name), bytes});
   };
-
   // With tp > 1, Megatron-style sequence parallelism splits the residual stream over the group;
   // without it every GPU of the group keeps the whole of it (Korthikanti et al. 2022, eq. 2-4).
   const double sp = plan.sequence_parallel ? tp : 1;
+  if (plan.recompute.full) {
+    // Korthikanti et al. 2022 sec 5: the layer's input only; its backward runs it again.
+    add("layer input (BF16; the rest recomputed)", 2 * h / sp);
+    return items;
+  }
+
   add("attention residual input (BF16)", 2 * h / sp);
   add("attention RMSNorm output", plan.recompute.rmsnorm ? 0 : linear_input * h / sp);
   if (m.attention == models::AttentionKind::kMultiLatent) {
@@ -125,9 +130,21 @@ RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, 
   r.optimizer_shard_params =
       r.dense_params / (zero ? s.dp : 1) + r.expert_params / (zero ? s.expert_dp : 1);
   r.optimizer_bytes = kOptimizerBytes * r.optimizer_shard_params;
-  r.activations_bytes =
-      activation_units_in_flight(s.schedule, s.pp, s.micro_batches, s.virtual_stages) *
-      largest_stage_activation;
+  // Full recomputation rebuilds one layer's activations at a time in the backward: the largest
+  // layer's, for one micro-batch, on top of the inputs kept.
+  double working_set = 0;
+  if (s.recompute.full) {
+    MemoryParams stored = s;
+    stored.recompute.full = false;
+    for (bool moe : {false, true}) {
+      if (moe && !s.model.is_moe()) continue;
+      working_set = std::max(
+          working_set, sum_bytes(layer_activation_items(stored, moe)) * s.tokens_per_micro_batch);
+    }
+  }
+  r.activations_bytes = working_set + activation_units_in_flight(s.schedule, s.pp, s.micro_batches,
+                                                                 s.virtual_stages) *
+                                          largest_stage_activation;
   r.reserved_bytes = kReservedBytes;
   return r;
 }

@@ -20,9 +20,14 @@ struct BatchRamp {
   double over_tokens = 0;  // the batch grows linearly to the full size over these tokens
 };
 
+// Activation recomputation. `full` is Megatron-LM's full recomputation (each layer keeps only its
+// input and runs its forward again in its backward); the others recompute single operations
+// (DeepSeek-V3's RMSNorm and MLA up-projections). Megatron-LM's selective recomputation (the
+// attention core) is what FlashAttention's backward does anyway: no flag.
 struct Recompute {
   bool rmsnorm = false;
   bool mla_up_projection = false;
+  bool full = false;
 };
 
 // How tokens pick experts in the event-driven engine (workloads/moe/router.hpp): balanced (the

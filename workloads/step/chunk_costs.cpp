@@ -156,7 +156,8 @@ void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
   const double seconds = traffic.bytes_per_gpu / (achieved_nvlink_GBps() * 1e9) +
                          traffic.ring_steps * params_.calibration.latency.nvlink_us * 1e-6;
   cost.forward.comm_s += seconds;
-  cost.backward_input.comm_s += seconds;
+  // A fully recomputed layer runs its forward's collectives again in its backward.
+  cost.backward_input.comm_s += seconds * (params_.recompute.full ? 2 : 1);
 }
 
 LayerParts ChunkCostModel::layer_parts(int layer) const {
@@ -352,6 +353,17 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
         "whole GPU.",
         s.gpu.sms - s.plan.comm_sms, s.gpu.sms));
   }
+  const Recompute& r = s.plan.recompute;
+  a.push_back(r.full ? "Recomputation full (Megatron-LM): a layer keeps only its input; its "
+                       "backward first runs its forward's kernels and tensor-parallel collectives "
+                       "again; one layer's activations are the working set."
+                     : fmt::format("Recomputation: {}{}; the attention scores are rebuilt in "
+                                   "FlashAttention's backward, which is Megatron-LM's selective "
+                                   "recomputation (recompute: selective is none here).",
+                                   r.rmsnorm || r.mla_up_projection ? "" : "none",
+                                   std::string(r.rmsnorm ? "RMSNorm outputs" : "") +
+                                       (r.rmsnorm && r.mla_up_projection ? ", " : "") +
+                                       (r.mla_up_projection ? "MLA up-projections" : "")));
   if (s.plan.tp > 1) {
     a.push_back(fmt::format(
         "Tensor parallelism {} (Megatron-LM){}: per layer and pass {}, 4 (t - 1) / t of the "

@@ -1,6 +1,9 @@
 #include "workloads/step/layer_kernels.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "models/llm_math.hpp"
 #include "workloads/moe/token_copies.hpp"
@@ -12,6 +15,26 @@ using models::Kernel;
 using models::KernelKind;
 using models::KernelStream;
 using models::Precision;
+
+// Kernel names are static strings; a derived name is kept here for the program's life.
+const char* interned(const std::string& name) {
+  static std::mutex mutex;
+  static std::set<std::string> names;
+  const std::lock_guard<std::mutex> lock(mutex);
+  return names.insert(name).first->c_str();
+}
+
+// Full recomputation: a piece's backward starts by running its forward's compute again.
+void add_full_recompute(PieceKernels& piece) {
+  std::vector<Kernel> again;
+  for (const Kernel& k : piece.forward) {
+    if (k.stream != KernelStream::kCompute) continue;
+    Kernel r = k;
+    r.name = interned(std::string(k.name) + " (recomputed)");
+    again.push_back(r);
+  }
+  piece.backward.insert(piece.backward.begin(), again.begin(), again.end());
+}
 
 constexpr double kBf16 = 2;
 constexpr double kFp32 = 4;
@@ -384,7 +407,9 @@ std::int64_t routed_rows_per_expert(const KernelShapes& s) {
       1, std::int64_t(s.ep) * s.tokens * m.experts_per_token / m.routed_experts);
 }
 
-LayerKernels layer_kernels(const KernelShapes& s, int layer) {
+namespace {
+
+LayerKernels stored_layer_kernels(const KernelShapes& s, int layer) {
   const auto& m = s.model;
   LayerKernels out;
   out.moe = m.is_moe() && !(layer < m.layers && layer < m.dense_layers);
@@ -403,6 +428,20 @@ LayerKernels layer_kernels(const KernelShapes& s, int layer) {
   }
   if (s.ep > 1) add_combine(out.combine, s);
   add_residual(out.combine, s);
+  return out;
+}
+
+}  // namespace
+
+LayerKernels layer_kernels(const KernelShapes& s, int layer) {
+  if (!s.recompute.full) return stored_layer_kernels(s, layer);
+  // Everything is run again, so nothing is recomputed apart.
+  KernelShapes whole = s;
+  whole.recompute.rmsnorm = whole.recompute.mla_up_projection = false;
+  LayerKernels out = stored_layer_kernels(whole, layer);
+  for (PieceKernels* p : {&out.attention, &out.dispatch, &out.routed, &out.experts, &out.combine}) {
+    add_full_recompute(*p);
+  }
   return out;
 }
 

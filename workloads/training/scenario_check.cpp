@@ -158,6 +158,12 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
                         plan.comm_sms, s.gpu.sms),
             fmt::format("0..{}", s.gpu.sms - 1));
   }
+  if (plan.recompute.full && m.is_moe() && plan.ep > 1) {
+    problem(F::kRecompute,
+            "full recomputation of MoE layers would run their all-to-alls again, which codesim "
+            "does not model",
+            "none, selective, or a list of operations such as [rmsnorm, mla_up_projection]");
+  }
   if (plan.gemm_precision == models::Precision::kFp8 && s.gpu.fp8_dense_tflops <= 0) {
     problem(F::kPrecision, s.gpu.name + " has no FP8 tensor cores", "bf16");
   }

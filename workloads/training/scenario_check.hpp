@@ -26,6 +26,7 @@ enum class ScenarioField {
   kGlobalBatch,
   kCommSms,
   kPrecision,
+  kRecompute,
   kRampTokens,  // the batch-size ramp's length in tokens
   kPlan,        // the plan as a whole (memory that does not fit)
 };

@@ -89,5 +89,29 @@ TEST(RankMemory, ADenseLayerKeepsWhatMegatronsFormulasSay) {
   }
 }
 
+// Full recomputation keeps each layer's input (2 h / t bytes a token with sequence
+// parallelism, Korthikanti et al. 2022 sec 5) and rebuilds one layer at a time.
+TEST(RankMemory, FullRecomputationKeepsOnlyEachLayersInput) {
+  auto s = small_dense_gpt();
+  s.cluster.nodes = 4;
+  s.plan.tp = 2;
+  s.plan.recompute = {};
+  const auto stages = split_stages(s.model, 4, {});
+  const MemoryParams stored = memory_params(s);
+  double layer = 0;
+  for (const auto& item : layer_activation_items(stored, false)) layer += item.bytes_per_token;
+  const RankMemory before = rank_memory(stored, stages, 1);
+  s.plan.recompute.full = true;
+  const MemoryParams full = memory_params(s);
+  const auto items = layer_activation_items(full, false);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_DOUBLE_EQ(items[0].bytes_per_token, 2.0 * s.model.hidden / 2);
+  const RankMemory after = rank_memory(full, stages, 1);
+  // Stage 1 holds 2 layers; 4 units in flight (1F1B, pp 4).
+  EXPECT_DOUBLE_EQ(before.activations_bytes, 4 * 2 * layer * stored.tokens_per_micro_batch);
+  EXPECT_DOUBLE_EQ(after.activations_bytes,
+                   (4 * 2 * items[0].bytes_per_token + layer) * full.tokens_per_micro_batch);
+}
+
 }  // namespace
 }  // namespace codesim::workloads

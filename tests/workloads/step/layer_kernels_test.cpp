@@ -197,5 +197,35 @@ TEST(LayerKernels, SequenceParallelismSplitsTheNormsAndResidualAdds) {
                    find(b.experts.forward, "gemm: FFN up (gate, up)").flops);
 }
 
+// Full recomputation (Megatron-LM's granularity "full"): each piece's backward runs its
+// forward's compute again, so B's FLOPs and bytes grow by exactly F's; W does not change.
+TEST(LayerKernels, FullRecomputationRunsEachForwardAgainInItsBackward) {
+  auto s = codesim::testing::small_dense_gpt();
+  s.plan.recompute = {};
+  const ChunkCostModel stored(chunk_cost_params(s));
+  s.plan.recompute.full = true;
+  const ChunkCostModel full(chunk_cost_params(s));
+  auto sum = [](const std::vector<Kernel>& list, bool flops) {
+    double total = 0;
+    for (const Kernel& k : list) total += flops ? k.total_flops() : k.bytes * k.count;
+    return total;
+  };
+  const LayerKernels a = stored.kernels(2), b = full.kernels(2);
+  for (auto piece : {&LayerKernels::attention, &LayerKernels::experts}) {
+    for (bool flops : {true, false}) {
+      EXPECT_DOUBLE_EQ(sum((b.*piece).backward, flops),
+                       sum((a.*piece).backward, flops) + sum((a.*piece).forward, flops));
+      EXPECT_DOUBLE_EQ(sum((b.*piece).weight, flops), sum((a.*piece).weight, flops));
+      EXPECT_DOUBLE_EQ(sum((b.*piece).forward, flops), sum((a.*piece).forward, flops));
+    }
+  }
+  EXPECT_EQ(std::string(find(b.experts.backward, "gemm: FFN up (gate, up) (recomputed)").name),
+            "gemm: FFN up (gate, up) (recomputed)");
+  // The layer's compute: the backward is longer by the forward's time.
+  const ChunkCost ca = stored.layer(2), cb = full.layer(2);
+  EXPECT_NEAR(cb.backward_input.compute_s, ca.backward_input.compute_s + ca.forward.compute_s,
+              1e-12);
+}
+
 }  // namespace
 }  // namespace codesim::workloads
