@@ -203,7 +203,7 @@ std::string training_summary(const workloads::TrainingScenario& s,
   part("comm-SM share", b.comm_sm_share_s);
   part("exposed EP all-to-all", b.exposed_ep_comm_s);
   part("pipeline bubble", b.pipeline_bubble_s);
-  part("DP sync (ZeRO-1)", b.dp_comm_s);
+  part(s.plan.zero_stage >= 1 ? "DP sync (ZeRO-1)" : "DP sync (all-reduce)", b.dp_comm_s);
   part("optimizer", b.optimizer_s);
   if (!e.step.network.links.empty()) {
     const auto& ph = e.step.phases;

@@ -285,17 +285,20 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   // chunk's reduce-scatter starts when its last weight gradients are done (where the schedule
   // was replayed; else after the rank's last operation), one after another on the rank's links.
   // The optimizer clips by the global gradient norm, so no rank starts it before every rank's
-  // reduce-scatters are done; then its shard's AdamW step and the all-gather.
+  // reduce-scatters are done; then its shard's AdamW step and the all-gather. Plain data
+  // parallelism (zero: 0) all-reduces the gradients instead (a reduce-scatter and an all-gather
+  // of them: two passes round the ring), updates every weight and gathers nothing.
+  const bool sharded = plan.zero_stage >= 1;
   auto ring = [](double bytes, int replicas) {
     return replicas > 1 ? bytes * (replicas - 1) / replicas : 0.0;
   };
   const double rate = rank_in_one_node ? links.nvlink_Bps : links.ib_Bps;
   const double latency = rank_in_one_node ? links.nvlink_latency_s : links.ib_latency_s;
   const int ring_steps = std::max(s.dp(), s.expert_dp()) - 1;
-  auto ring_seconds = [&](const StageParams& params, double bytes_per_param) {
-    const double bytes = ring(params.dense * bytes_per_param, s.dp()) +
-                         ring(params.expert * bytes_per_param, s.expert_dp());
-    return bytes > 0 ? bytes / rate + ring_steps * latency : 0.0;
+  auto ring_seconds = [&](const StageParams& params, double bytes_per_param, int passes) {
+    const double bytes = passes * (ring(params.dense * bytes_per_param, s.dp()) +
+                                   ring(params.expert * bytes_per_param, s.expert_dp()));
+    return bytes > 0 ? bytes / rate + passes * ring_steps * latency : 0.0;
   };
   double all_reduced = 0;  // every rank's reduce-scatters done
   std::vector<double> reduced(plan.pp, 0.0), gather(plan.pp, 0.0), dp_bytes(plan.pp, 0.0);
@@ -309,16 +312,17 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
       held.dense += params.dense;
       held.expert += params.expert;
       const double done = replayed ? replay.gradients_done[rank][c] : ops_end;
-      chunks.emplace_back(done, ring_seconds(params, kGradientBytes));
+      chunks.emplace_back(done, ring_seconds(params, kGradientBytes, sharded ? 1 : 2));
     }
     std::sort(chunks.begin(), chunks.end());
     double at = 0;
     for (const auto& [done, seconds] : chunks) at = std::max(at, done) + seconds;
     reduced[rank] = std::max(at, ops_end);
     all_reduced = std::max(all_reduced, reduced[rank]);
-    gather[rank] = ring_seconds(held, kWeightBytes);
-    dp_bytes[rank] = ring(held.dense * (kGradientBytes + kWeightBytes), s.dp()) +
-                     ring(held.expert * (kGradientBytes + kWeightBytes), s.expert_dp());
+    gather[rank] = sharded ? ring_seconds(held, kWeightBytes, 1) : 0.0;
+    const double per_param = sharded ? kGradientBytes + kWeightBytes : 2 * kGradientBytes;
+    dp_bytes[rank] =
+        ring(held.dense * per_param, s.dp()) + ring(held.expert * per_param, s.expert_dp());
   }
   double slowest = -1;
   for (int rank = 0; rank < plan.pp; ++rank) {

@@ -353,6 +353,13 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
         "whole GPU.",
         s.gpu.sms - s.plan.comm_sms, s.gpu.sms));
   }
+  if (s.plan.zero_stage == 0) {
+    a.push_back(
+        "zero: 0, plain data parallelism (Megatron-LM's DDP): instead of ZeRO-1's reduce-scatter "
+        "and all-gather, each chunk's FP32 gradients are all-reduced in a ring (as soon as they "
+        "are done, as ZeRO-1's reduce-scatter would be), every replica updates all its weights, "
+        "and nothing is gathered.");
+  }
   const Recompute& r = s.plan.recompute;
   a.push_back(r.full ? "Recomputation full (Megatron-LM): a layer keeps only its input; its "
                        "backward first runs its forward's kernels and tensor-parallel collectives "

@@ -846,15 +846,19 @@ void Engine::all_gathered(int p) {
 void Engine::start_zero_collective(int p, double dense, double expert, bool gather,
                                    std::function<void()> done) {
   const double bytes_per_param = gather ? kWeightBytes : kGradientBytes;
+  // Plain data parallelism: every replica updated all its weights; there is nothing to gather.
+  const bool skip = gather && !in_.shard_optimizer;
   // Count every launch before any can finish: a collective with no transfers finishes in start().
   auto left = std::make_shared<int>(1);
   auto part_done = [left, done] {
     if (--*left == 0) done();
   };
   auto launch = [&](std::vector<int> members, double bytes) {
-    if (!net_ || members.size() < 2 || bytes <= 0) return;
-    Collective c = gather ? ring_all_gather(int(members.size()), bytes)
-                          : ring_reduce_scatter(int(members.size()), bytes);
+    if (skip || !net_ || members.size() < 2 || bytes <= 0) return;
+    const int n = int(members.size());
+    Collective c = gather                ? ring_all_gather(n, bytes)
+                   : in_.shard_optimizer ? ring_reduce_scatter(n, bytes)
+                                         : ring_all_reduce(n, bytes);
     auto run = std::make_unique<CollectiveRun>(
         sim_, *net_, std::move(c),
         [this, members](int a, int b) { return network_->route(members[a], members[b]); });

@@ -97,7 +97,9 @@ struct EngineInput {
   double pp_bytes = 0;  // one micro-batch's activations (or their gradient) to the next stage
   // ZeRO-1, per GPU of each model stage: FP32 gradients reduce-scattered (once the stage's last
   // weight gradients are done) and BF16 weights all-gathered (after the optimizer) over the
-  // replicas holding the same parameters.
+  // replicas holding the same parameters. Without ZeRO (shard_optimizer false: plain data
+  // parallelism) the gradients are all-reduced instead and nothing is gathered.
+  bool shard_optimizer = true;
   std::vector<double> dense_params;   // by model stage, replicated over all replicas (per
                                       // tensor-parallel shard: one ring per shard index)
   std::vector<double> expert_params;  // by model stage, replicated over replicas / ep

@@ -295,6 +295,7 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
       b.nvlink_per_peer = peers > 0 ? tokens * copies.nvlink_copies / peers * per_copy : 0.0;
     }
   }
+  in.shard_optimizer = plan.zero_stage >= 1;
   in.pp_bytes = pipeline_send_bytes(s.tokens_per_micro_batch(), s.model.hidden, plan.tp);
   if (ep_exchanges) {
     ExpertLoad load = expert_load(expert_load_params(s));

@@ -20,6 +20,7 @@ struct Variant {
   int nodes;
   int global_batch;
   int virtual_stages = 1;
+  int zero = 1;  // 0: plain data parallelism, gradients all-reduced
 };
 
 class EnginesAgree : public ::testing::TestWithParam<Variant> {};
@@ -30,6 +31,7 @@ TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
   s.plan.schedule = v.schedule;
   s.plan.pp = v.pp;
   s.plan.virtual_stages = v.virtual_stages;
+  s.plan.zero_stage = v.zero;
   s.cluster.nodes = v.nodes;
   s.plan.global_batch_sequences = v.global_batch;
   ASSERT_TRUE(check_scenario(s).empty()) << v.name;
@@ -48,6 +50,22 @@ TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
   EXPECT_NEAR(event.breakdown.pipeline_bubble_s, analytic.breakdown.pipeline_bubble_s,
               0.005 * analytic.step_time_s)
       << v.name;
+  EXPECT_NEAR(event.breakdown.dp_comm_s, analytic.breakdown.dp_comm_s, 0.005 * analytic.step_time_s)
+      << v.name;
+}
+
+// Plain data parallelism all-reduces FP32 gradients (8 bytes a parameter round the ring)
+// where ZeRO-1 reduce-scatters them and all-gathers BF16 weights (6); its optimizer updates
+// every weight, not a 1/dp shard.
+TEST(DataParallelism, PlainDataParallelismAllReducesAndUpdatesEveryWeight) {
+  auto s = codesim::testing::small_dense_gpt();
+  const StepResult zero = AnalyticStepModel().step(s, s.plan.global_batch_sequences);
+  s.plan.zero_stage = 0;
+  const StepResult ddp = AnalyticStepModel().step(s, s.plan.global_batch_sequences);
+  EXPECT_DOUBLE_EQ(ddp.network.dp_bytes_per_gpu, zero.network.dp_bytes_per_gpu * 8 / 6);
+  EXPECT_NEAR(ddp.breakdown.optimizer_s, zero.breakdown.optimizer_s * s.dp(),
+              1e-9 * ddp.breakdown.optimizer_s);
+  EXPECT_GT(ddp.breakdown.dp_comm_s, zero.breakdown.dp_comm_s);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -60,7 +78,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Variant{"dualpipe_pp4", Schedule::kDualPipe, 4, 2, 64},
                       Variant{"dualpipev_pp2", Schedule::kDualPipeV, 2, 2, 64},
                       Variant{"interleaved_pp4_v2", Schedule::kInterleaved1F1B, 4, 2, 64, 2},
-                      Variant{"interleaved_pp2_v2", Schedule::kInterleaved1F1B, 2, 2, 64, 2}),
+                      Variant{"interleaved_pp2_v2", Schedule::kInterleaved1F1B, 2, 2, 64, 2},
+                      Variant{"one_f_one_b_pp4_ddp", Schedule::k1F1B, 4, 2, 64, 1, 0},
+                      Variant{"interleaved_pp2_v2_ddp", Schedule::kInterleaved1F1B, 2, 2, 64, 2,
+                              0}),
     [](const ::testing::TestParamInfo<Variant>& info) { return std::string(info.param.name); });
 
 }  // namespace
