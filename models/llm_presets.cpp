@@ -74,12 +74,41 @@ ModelConfig dense_gqa(std::string name, int layers, int hidden, int heads, int k
   return m;
 }
 
+// GPT-3 175B (Brown et al., "Language Models are Few-Shot Learners", 2020, Table 2.1: 96
+// layers, d_model 12288, 96 heads of 128, context 2048), as NVIDIA/Megatron-LM's
+// examples/gpt3/train_gpt3_175b_distributed.sh trains it: GELU FFN of 4 d_model, learned
+// positions, the GPT-2 vocabulary of 50257 padded to 51200 (a multiple of 128 x tp 8).
+ModelConfig gpt3_175b() {
+  ModelConfig m = dense_gqa("gpt3-175b", 96, 12288, 96, 96, 4 * 12288, 51200,
+                            "GPT-3 paper (arXiv 2005.14165) Table 2.1; Megatron-LM "
+                            "examples/gpt3/train_gpt3_175b_distributed.sh");
+  m.ffn = FfnKind::kGelu;
+  return m;
+}
+
+// Mixtral 8x7B (Jiang et al., "Mixtral of Experts", arXiv 2401.04088, Table 1; config.json):
+// 32 layers, every one sparse, 8 experts of 14336 and 2 per token, GQA with 8 KV heads.
+ModelConfig mixtral_8x7b() {
+  ModelConfig m = dense_gqa("mixtral-8x7b", 32, 4096, 32, 8, 14336, 32000,
+                            "Mixtral of Experts (arXiv 2401.04088) Table 1; config.json");
+  m.routed_experts = 8;
+  m.experts_per_token = 2;
+  m.expert_ffn_dim = 14336;
+  return m;
+}
+
 const std::vector<ModelConfig>& presets() {
   static const std::vector<ModelConfig> kPresets = {
       deepseek_v3(),
       deepseek_v2(),
       dense_gqa("llama-3.1-405b", 126, 16384, 128, 8, 53248, 128256,
                 "Llama 3.1 405B model card (GQA, 8 KV heads)"),
+      dense_gqa("llama-3-70b", 80, 8192, 64, 8, 28672, 128256,
+                "Llama 3 70B model card and config.json (GQA, 8 KV heads)"),
+      dense_gqa("llama-3-8b", 32, 4096, 32, 8, 14336, 128256,
+                "Llama 3 8B model card and config.json (GQA, 8 KV heads)"),
+      gpt3_175b(),
+      mixtral_8x7b(),
       dense_gqa("qwen2.5-72b", 80, 8192, 64, 8, 29568, 152064,
                 "Qwen2.5-72B model card (GQA, 8 KV heads)"),
   };

@@ -23,6 +23,21 @@ TEST(LlmMath, KvCacheBytesPerTokenMatchesIsca25Exactly) {
   }
 }
 
+// Models' own published sizes; "47B" and "13B" are rounded to two figures.
+TEST(LlmMath, DenseAndMixtralPresetsHaveTheirPublishedSizes) {
+  for (const char* name : {"gpt3-175b", "llama-3-8b", "llama-3-70b", "mixtral-8x7b"}) {
+    const auto p = published()["params"][name];
+    const ParamCounts c = count_params(codesim::testing::model_preset(name));
+    EXPECT_LT(relative_error(double(c.total), p["total"].as<double>()), 0.01)
+        << name << " " << c.total;
+    if (p["activated"]) {
+      EXPECT_EQ(std::lround(double(c.activated) / 1e9),
+                std::lround(p["activated"].as<double>() / 1e9))
+          << name << " " << c.activated;
+    }
+  }
+}
+
 TEST(LlmMath, DeepSeekV3ParameterCounts) {
   const auto p = published()["params"]["deepseek-v3"];
   const ParamCounts c = count_params(codesim::testing::model_preset("deepseek-v3"));
