@@ -71,6 +71,14 @@ const Calibration& h800_published_calibration() {
         {4, 256, 4096, 7168, 932},
         {4, 256, 7168, 2048, 815},
     };
+    // Fire-Flyer AI-HPC (arXiv 2408.14158), Tables I and II: FP16 GEMM at 220 TFLOPS on an A100
+    // PCIe (312 TFLOPS peak), published.yaml hardware.a100-pcie-40gb. No published 16-bit GEMM
+    // measurement for Hopper is carried: H800/H100/H200 BF16 GEMMs take the FP8 tables' fraction.
+    for (const GpuSpec& g : gpu_presets()) {
+      if (g.name == "a100-pcie-40gb") {
+        c.gemm_16bit.push_back({g, 220, "Fire-Flyer AI-HPC (arXiv 2408.14158) Tables I-II"});
+      }
+    }
     c.attention_bf16_tflops = 660;  // FlashMLA compute-bound
     // FlashAttention-3 (Shah et al., arXiv 2407.08608) Fig. 5 and 6: BF16, head dim 128, on H100
     // 80GB SXM5, which has the H800's GH100 compute (the same 989.4 TFLOPS BF16 peak): forward

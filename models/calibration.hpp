@@ -40,6 +40,14 @@ struct AttentionMeasurement {
   double backward_tflops = 0;  // 0: not measured
 };
 
+// A 16-bit (FP16 or BF16) dense GEMM's throughput as measured on one GPU, with its source: the
+// level 16-bit GEMMs reach on GPUs of that compute chip (the same SMs and 16-bit peak).
+struct Gemm16Measurement {
+  GpuSpec measured_on;
+  double tflops = 0;
+  std::string source;
+};
+
 // Small-message latency as published: isca25 Table 5, CPU-side end-to-end time of a 64 B transfer
 // on DeepSeek's H800 cluster (400 Gb/s CX7 InfiniBand, and RoCE on the same kind of fabric).
 // "Same leaf": both hosts under one leaf switch; "cross leaf": through a spine (three switches).
@@ -91,6 +99,8 @@ struct Calibration {
   std::string provenance;
   std::vector<GemmMeasurement> dense_fp8_gemm;
   std::vector<GroupedGemmMeasurement> grouped_fp8_gemm;  // contiguous and masked layouts
+  // 16-bit GEMMs by chip; a chip without one takes the FP8 tables' fraction of its BF16 peak.
+  std::vector<Gemm16Measurement> gemm_16bit;
   double attention_bf16_tflops = 0;                      // compute-bound attention kernel
   // Training attention (forward and backward over whole sequences); empty: the compute-bound
   // attention kernel's figure stands in.

@@ -81,13 +81,32 @@ ComputeCostModel::ComputeCostModel(GpuSpec gpu, Calibration calibration)
       calibration_(std::move(calibration)),
       measured_on_(calibration_.measured_on) {}
 
-double ComputeCostModel::gemm_efficiency(const GemmShape& shape) const {
+const Gemm16Measurement* ComputeCostModel::gemm_16bit() const {
+  for (const Gemm16Measurement& g : calibration_.gemm_16bit) {
+    if (g.measured_on.sms == gpu_.sms &&
+        g.measured_on.bf16_dense_tflops == gpu_.bf16_dense_tflops && g.tflops > 0) {
+      return &g;
+    }
+  }
+  return nullptr;
+}
+
+double ComputeCostModel::gemm_efficiency(const GemmShape& shape, Precision precision) const {
+  const bool fp8 = precision == Precision::kFp8 && gpu_.fp8_dense_tflops > 0;
+  if (const Gemm16Measurement* g = fp8 ? nullptr : gemm_16bit()) {
+    return g->tflops / g->measured_on.bf16_dense_tflops;
+  }
   return table_efficiency(
       calibration_.dense_fp8_gemm, [](const GemmMeasurement& r) { return r.m; }, shape.m, shape.n,
       shape.k, measured_on_.fp8_dense_tflops);
 }
 
-double ComputeCostModel::grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k) const {
+double ComputeCostModel::grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k,
+                                                 Precision precision) const {
+  const bool fp8 = precision == Precision::kFp8 && gpu_.fp8_dense_tflops > 0;
+  if (const Gemm16Measurement* g = fp8 ? nullptr : gemm_16bit()) {
+    return g->tflops / g->measured_on.bf16_dense_tflops;
+  }
   return table_efficiency(
       calibration_.grouped_fp8_gemm, [](const GroupedGemmMeasurement& r) { return r.m_per_group; },
       m_per_group, n, k, measured_on_.fp8_dense_tflops);
@@ -115,7 +134,7 @@ static double operand_bytes(double m, double n, double k, Precision precision) {
 
 double ComputeCostModel::gemm_seconds(const GemmShape& shape, Precision precision) const {
   if (shape.m <= 0 || shape.n <= 0 || shape.k <= 0) return 0.0;
-  return gemm_time(shape.flops(), gemm_efficiency(shape),
+  return gemm_time(shape.flops(), gemm_efficiency(shape, precision),
                    operand_bytes(double(shape.m), double(shape.n), double(shape.k), precision),
                    precision);
 }
@@ -125,7 +144,7 @@ double ComputeCostModel::grouped_gemm_seconds(int groups, int64_t m_per_group, i
   if (groups <= 0 || m_per_group <= 0) return 0.0;
   const double flops = 2.0 * groups * double(m_per_group) * double(n) * double(k);
   const double bytes = groups * operand_bytes(double(m_per_group), double(n), double(k), precision);
-  return gemm_time(flops, grouped_gemm_efficiency(m_per_group, n, k), bytes, precision);
+  return gemm_time(flops, grouped_gemm_efficiency(m_per_group, n, k, precision), bytes, precision);
 }
 
 double ComputeCostModel::attention_seconds(double flops) const {
@@ -185,20 +204,21 @@ double ComputeCostModel::kernel_seconds(const Kernel& kernel, const KernelContex
   switch (kernel.kind) {
     case KernelKind::kGemm:
       if (kernel.m > 0 && kernel.n > 0 && kernel.k > 0) {
-        compute = kernel.flops /
-                  (gemm_efficiency({kernel.m, kernel.n, kernel.k}) * peak_flops(kernel.precision)) *
-                  wave_ratio(ceil_div(kernel.m, kGemmTile) * ceil_div(kernel.n, kGemmTile), sms,
-                             all);
+        compute =
+            kernel.flops /
+            (gemm_efficiency({kernel.m, kernel.n, kernel.k}, kernel.precision) *
+             peak_flops(kernel.precision)) *
+            wave_ratio(ceil_div(kernel.m, kGemmTile) * ceil_div(kernel.n, kGemmTile), sms, all);
       }
       break;
     case KernelKind::kGroupedGemm:
       if (kernel.m > 0 && kernel.n > 0 && kernel.k > 0) {
         compute = kernel.flops /
-                  (grouped_gemm_efficiency(kernel.m, kernel.n, kernel.k) *
+                  (grouped_gemm_efficiency(kernel.m, kernel.n, kernel.k, kernel.precision) *
                    peak_flops(kernel.precision)) *
-                  wave_ratio(kernel.groups * ceil_div(kernel.m, kGemmTile) *
-                                 ceil_div(kernel.n, kGemmTile),
-                             sms, all);
+                  wave_ratio(
+                      kernel.groups * ceil_div(kernel.m, kGemmTile) * ceil_div(kernel.n, kGemmTile),
+                      sms, all);
       }
       break;
     case KernelKind::kAttentionForward:

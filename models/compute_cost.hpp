@@ -45,9 +45,14 @@ class ComputeCostModel {
  public:
   ComputeCostModel(GpuSpec gpu, Calibration calibration);
 
-  // Fraction of the precision's dense peak that a GEMM of this shape reaches.
-  double gemm_efficiency(const GemmShape& shape) const;
-  double grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k) const;
+  // Fraction of the precision's dense peak that a GEMM of this shape reaches: the FP8 tables'
+  // (DeepGEMM's), or for a 16-bit GEMM on a chip with a 16-bit measurement, that measurement's
+  // fraction of its peak (the roofline and the waves then give the shape its cost).
+  double gemm_efficiency(const GemmShape& shape, Precision precision = Precision::kFp8) const;
+  double grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k,
+                                 Precision precision = Precision::kFp8) const;
+  // The 16-bit GEMM measurement of this GPU's chip (same SMs and BF16 peak), or null.
+  const Gemm16Measurement* gemm_16bit() const;
 
   double gemm_seconds(const GemmShape& shape, Precision precision) const;
   double grouped_gemm_seconds(int groups, int64_t m_per_group, int64_t n, int64_t k,

@@ -106,6 +106,28 @@ TEST(ComputeCost, EfficiencyCarriesOverToAnotherGpu) {
   EXPECT_DOUBLE_EQ(a100.peak_flops(Precision::kFp8), 312e12);
 }
 
+// 16-bit GEMMs on an A100 (PCIe or SXM: the same GA100 compute) run at Fire-Flyer's measured
+// 220 of 312 TFLOPS (published.yaml hardware.a100-pcie-40gb); Hopper has no 16-bit measurement
+// and keeps the FP8 tables' fraction.
+TEST(ComputeCost, SixteenBitGemmsRunAtTheirChipsMeasurement) {
+  const double measured =
+      published()["hardware"]["a100-pcie-40gb"]["measured_fp16_gemm_tflops"].as<double>();
+  const GemmShape shape{8192, 8192, 8192};
+  for (const char* name : {"a100-pcie-40gb", "a100-sxm-80gb"}) {
+    const ComputeCostModel a100(codesim::testing::gpu_preset(name), h800_published_calibration());
+    ASSERT_NE(a100.gemm_16bit(), nullptr) << name;
+    EXPECT_DOUBLE_EQ(a100.gemm_efficiency(shape, Precision::kBf16), measured / 312) << name;
+    // FP8 asked of a GPU without it: the 16-bit GEMM it runs instead.
+    EXPECT_DOUBLE_EQ(a100.gemm_efficiency(shape, Precision::kFp8), measured / 312) << name;
+    EXPECT_NEAR(a100.gemm_seconds(shape, Precision::kBf16), shape.flops() / (measured * 1e12),
+                1e-12);
+  }
+  const ComputeCostModel h800 = h800_model();
+  EXPECT_EQ(h800.gemm_16bit(), nullptr);
+  EXPECT_DOUBLE_EQ(h800.gemm_efficiency(shape, Precision::kBf16),
+                   h800.gemm_efficiency(shape, Precision::kFp8));
+}
+
 TEST(ComputeCost, AttentionAndMemoryBoundRates) {
   const auto model = h800_model();
   EXPECT_DOUBLE_EQ(model.attention_seconds(660e12), 1.0);

@@ -307,6 +307,8 @@ double ChunkCostModel::pp_send_s() const {
 
 std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
   const models::Calibration& c = s.calibration;
+  const models::ComputeCostModel compute(s.gpu, c);
+  const models::Gemm16Measurement* gemm16 = compute.gemm_16bit();
   std::vector<std::string> a = {
       fmt::format(
           "Compute is priced kernel by kernel (step/layer_kernels.hpp lists what an FP8 "
@@ -318,13 +320,20 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
           c.kernel_overhead_us > 0 ? "calibration '" + c.name + "'"
                                    : std::string("no measurement of it: a GPU calibration run "
                                                  "gives it; real steps pay it")),
-      "GEMM efficiency is the FP8 TFLOPS measured on " + c.measured_on.name +
-          " in calibration '" + c.name +
+      "GEMM efficiency is the FP8 TFLOPS measured on " + c.measured_on.name + " in calibration '" +
+          c.name +
           "' (a fraction of its FP8 peak; DeepGEMM's published figures by default), interpolated "
-          "in log2 M at the nearest measured (N, K) and applied to this GPU's peak; BF16 GEMMs "
-          "(gate, output head) use the same fraction of BF16 peak; tiles of 128 x 128 fill the "
-          "SMs in waves. Data and weight gradients are GEMMs of their own shapes, (tokens, in, "
-          "out) and (out, in, tokens).",
+          "in log2 M at the nearest measured (N, K) and applied to this GPU's peak; tiles of "
+          "128 x 128 fill the SMs in waves. Data and weight gradients are GEMMs of their own "
+          "shapes, (tokens, in, out) and (out, in, tokens).",
+      gemm16 ? fmt::format("16-bit GEMMs run at {:g} TFLOPS of {}'s {:g} ({}), the same fraction "
+                           "of this GPU's BF16 peak (the same chip), whatever the shape beyond "
+                           "its roofline and waves.",
+                           gemm16->tflops, gemm16->measured_on.name,
+                           gemm16->measured_on.bf16_dense_tflops, gemm16->source)
+             : std::string("16-bit GEMMs (BF16 plans; the gate and output head of FP8 ones) take "
+                           "the FP8 tables' fraction of BF16 peak: no 16-bit GEMM measurement "
+                           "of this GPU's chip is in the calibration."),
       c.attention_training.empty()
           ? fmt::format("Training attention runs at the compute-bound attention kernel's {:g} "
                         "TFLOPS (no training attention measurement in this calibration).",
