@@ -86,6 +86,18 @@ ModelConfig gpt3_175b() {
   return m;
 }
 
+// Megatron-LM's GPT shapes beyond GPT-3 (GELU FFN of 4h, GPT-2 vocabulary padded to 51200):
+// MT-NLG 530B (Smith et al., "Using DeepSpeed and Megatron to Train Megatron-Turing NLG 530B",
+// arXiv 2201.11990, sec 3: 105 layers, hidden 20480, 128 heads) and the 1T model of Narayanan
+// et al., "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
+// SC'21, Table 1 (128 layers, hidden 25600, 160 heads: 1008B).
+ModelConfig megatron_gpt(std::string name, int layers, int hidden, int heads, std::string source) {
+  ModelConfig m = dense_gqa(std::move(name), layers, hidden, heads, heads, 4 * hidden, 51200,
+                            std::move(source));
+  m.ffn = FfnKind::kGelu;
+  return m;
+}
+
 // Mixtral 8x7B (Jiang et al., "Mixtral of Experts", arXiv 2401.04088, Table 1; config.json):
 // 32 layers, every one sparse, 8 experts of 14336 and 2 per token, GQA with 8 KV heads.
 ModelConfig mixtral_8x7b() {
@@ -108,6 +120,9 @@ const std::vector<ModelConfig>& presets() {
       dense_gqa("llama-3-8b", 32, 4096, 32, 8, 14336, 128256,
                 "Llama 3 8B model card and config.json (GQA, 8 KV heads)"),
       gpt3_175b(),
+      megatron_gpt("mt-nlg-530b", 105, 20480, 128, "MT-NLG 530B (arXiv 2201.11990) sec 3"),
+      megatron_gpt("megatron-1t", 128, 25600, 160,
+                   "Megatron-LM at scale (Narayanan et al., SC'21, arXiv 2104.04473) Table 1"),
       mixtral_8x7b(),
       dense_gqa("qwen2.5-72b", 80, 8192, 64, 8, 29568, 152064,
                 "Qwen2.5-72B model card (GQA, 8 KV heads)"),

@@ -13,7 +13,8 @@ TEST(Registry, EveryGpuAndModelPresetGoesByItsOwnName) {
   EXPECT_EQ(gpu_registry().find("h900"), nullptr);
   EXPECT_EQ(model_registry().names(),
             (std::vector<std::string>{"deepseek-v3", "deepseek-v2", "llama-3.1-405b", "llama-3-70b",
-                                      "llama-3-8b", "gpt3-175b", "mixtral-8x7b", "qwen2.5-72b"}));
+                                      "llama-3-8b", "gpt3-175b", "mt-nlg-530b", "megatron-1t",
+                                      "mixtral-8x7b", "qwen2.5-72b"}));
   EXPECT_EQ(model_registry().find("deepseek-v3")->layers, 61);
   EXPECT_EQ(model_registry().find("gpt"), nullptr);  // the generic model is built from a map
 }

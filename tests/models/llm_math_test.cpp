@@ -25,7 +25,8 @@ TEST(LlmMath, KvCacheBytesPerTokenMatchesIsca25Exactly) {
 
 // Models' own published sizes; "47B" and "13B" are rounded to two figures.
 TEST(LlmMath, DenseAndMixtralPresetsHaveTheirPublishedSizes) {
-  for (const char* name : {"gpt3-175b", "llama-3-8b", "llama-3-70b", "mixtral-8x7b"}) {
+  for (const char* name :
+       {"gpt3-175b", "mt-nlg-530b", "megatron-1t", "llama-3-8b", "llama-3-70b", "mixtral-8x7b"}) {
     const auto p = published()["params"][name];
     const ParamCounts c = count_params(codesim::testing::model_preset(name));
     EXPECT_LT(relative_error(double(c.total), p["total"].as<double>()), 0.01)
