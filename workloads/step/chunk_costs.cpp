@@ -147,17 +147,26 @@ TensorParallelTraffic tensor_parallel_traffic(double tokens, int hidden, int tp,
   return out;
 }
 
-void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
-  if (params_.tp <= 1) return;
+double ChunkCostModel::tensor_parallel_seconds(bool backward) const {
+  if (params_.tp <= 1) return 0.0;
   // Over NVLink, contention-free (the group is the node's, and nothing else crosses its NVLink
   // in a dense plan): bytes at the achieved rate, each ring step one GPU-to-GPU latency.
   const TensorParallelTraffic traffic = tensor_parallel_traffic(
       double(params_.tokens), params_.model.hidden, params_.tp, params_.sequence_parallel);
   const double seconds = traffic.bytes_per_gpu / (achieved_nvlink_GBps() * 1e9) +
                          traffic.ring_steps * params_.calibration.latency.nvlink_us * 1e-6;
-  cost.forward.comm_s += seconds;
   // A fully recomputed layer runs its forward's collectives again in its backward.
-  cost.backward_input.comm_s += seconds * (params_.recompute.full ? 2 : 1);
+  return backward && params_.recompute.full ? 2 * seconds : seconds;
+}
+
+void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
+  // In series with the compute stream (each collective waits for the block before it and the
+  // next block for it): counted with the compute, as the event engine runs it.
+  for (auto [pass, backward] : {std::pair{&cost.forward, false}, {&cost.backward_input, true}}) {
+    const double seconds = tensor_parallel_seconds(backward);
+    pass->compute_s += seconds;
+    pass->pair_compute_s += seconds;
+  }
 }
 
 LayerParts ChunkCostModel::layer_parts(int layer) const {

@@ -161,6 +161,11 @@ class ChunkCostModel {
   double achieved_nvlink_GBps() const;  // per GPU, one direction
   void add_tensor_parallel(ChunkCost& cost) const;
 
+ public:
+  // One layer's tensor-parallel collectives in a pass (in series with its compute; 0 for tp 1).
+  double tensor_parallel_seconds(bool backward) const;
+
+ private:
   ChunkCostParams params_;
   models::ComputeCostModel compute_;
   KernelShapes shapes_;

@@ -144,8 +144,8 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
     const LayerParts parts = costs.layer_parts(layer);
     Piece p;
     p.before = piece_work(costs, k.attention);
-    add_series_comm(p.before.forward, parts.before.forward.comm_s);
-    add_series_comm(p.before.backward, parts.before.backward_input.comm_s);
+    add_series_comm(p.before.forward, costs.tensor_parallel_seconds(false));
+    add_series_comm(p.before.backward, costs.tensor_parallel_seconds(true));
     p.between = piece_work(costs, k.dispatch);
     p.between += piece_work(costs, k.experts);
     p.routed = piece_work(costs, k.routed, true);

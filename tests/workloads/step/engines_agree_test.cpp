@@ -21,6 +21,7 @@ struct Variant {
   int global_batch;
   int virtual_stages = 1;
   int zero = 1;  // 0: plain data parallelism, gradients all-reduced
+  int tp = 1;    // its collectives in series with compute, on NVLink
 };
 
 class EnginesAgree : public ::testing::TestWithParam<Variant> {};
@@ -32,6 +33,7 @@ TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
   s.plan.pp = v.pp;
   s.plan.virtual_stages = v.virtual_stages;
   s.plan.zero_stage = v.zero;
+  s.plan.tp = v.tp;
   s.cluster.nodes = v.nodes;
   s.plan.global_batch_sequences = v.global_batch;
   ASSERT_TRUE(check_scenario(s).empty()) << v.name;
@@ -80,8 +82,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Variant{"interleaved_pp4_v2", Schedule::kInterleaved1F1B, 4, 2, 64, 2},
                       Variant{"interleaved_pp2_v2", Schedule::kInterleaved1F1B, 2, 2, 64, 2},
                       Variant{"one_f_one_b_pp4_ddp", Schedule::k1F1B, 4, 2, 64, 1, 0},
-                      Variant{"interleaved_pp2_v2_ddp", Schedule::kInterleaved1F1B, 2, 2, 64, 2,
-                              0}),
+                      Variant{"interleaved_pp2_v2_ddp", Schedule::kInterleaved1F1B, 2, 2, 64, 2, 0},
+                      Variant{"one_f_one_b_pp4_tp2", Schedule::k1F1B, 4, 2, 64, 1, 1, 2},
+                      Variant{"interleaved_pp2_v2_tp4", Schedule::kInterleaved1F1B, 2, 2, 64, 2, 1,
+                              4}),
     [](const ::testing::TestParamInfo<Variant>& info) { return std::string(info.param.name); });
 
 }  // namespace
