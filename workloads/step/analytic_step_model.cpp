@@ -207,13 +207,13 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     StepBreakdown b;
     Table4Phases t4;
     if (replayed) {
-      std::uint32_t pairs = 0, pair_index = 0;
-      for (const PipelineOp& op :
-           schedule_rank_ops(plan.schedule, plan.pp, rank, n, plan.virtual_stages)) {
-        pairs += op.kind == PipelineOp::Kind::kForwardBackward;
-      }
-      for (const PipelineOp& op :
-           schedule_rank_ops(plan.schedule, plan.pp, rank, n, plan.virtual_stages)) {
+      const std::vector<PipelineOp> ops =
+          schedule_rank_ops(plan.schedule, plan.pp, rank, n, plan.virtual_stages);
+      const auto pairs = std::count_if(ops.begin(), ops.end(), [](const PipelineOp& op) {
+        return op.kind == PipelineOp::Kind::kForwardBackward;
+      });
+      std::int64_t pair_index = 0;
+      for (const PipelineOp& op : ops) {
         const int forward =
             op.kind == PipelineOp::Kind::kForward || op.kind == PipelineOp::Kind::kForwardBackward
                 ? map.place({rank, op.chunk}).position

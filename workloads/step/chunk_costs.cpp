@@ -134,16 +134,11 @@ TensorParallelTraffic tensor_parallel_traffic(double tokens, int hidden, int tp,
   TensorParallelTraffic out;
   if (tp <= 1) return out;
   const double buffer = tokens * hidden * 2.0;  // BF16 block output
-  const double share = double(tp - 1) / tp;
-  if (sequence_parallel) {
-    out.collectives = 4;  // all-gather before, reduce-scatter after, each of the two blocks
-    out.bytes_per_gpu = 4 * share * buffer;
-    out.ring_steps = 4 * (tp - 1);
-  } else {
-    out.collectives = 2;  // an all-reduce after each block
-    out.bytes_per_gpu = 2 * 2 * share * buffer;
-    out.ring_steps = 2 * 2 * (tp - 1);
-  }
+  // Either way two blocks' worth of (t - 1) / t of the buffer, twice: an all-reduce is a
+  // reduce-scatter and an all-gather.
+  out.collectives = sequence_parallel ? 4 : 2;
+  out.bytes_per_gpu = 4 * double(tp - 1) / tp * buffer;
+  out.ring_steps = 4 * (tp - 1);
   return out;
 }
 

@@ -154,6 +154,8 @@ class ChunkCostModel {
   EpCommCost ep_forward() const;
   EpCommCost ep_backward() const;
   double pp_send_s() const;  // one micro-batch's activations to the next stage
+  // One layer's tensor-parallel collectives in a pass (in series with its compute; 0 for tp 1).
+  double tensor_parallel_seconds(bool backward) const;
   const models::ComputeCostModel& compute() const { return compute_; }
 
  private:
@@ -161,11 +163,6 @@ class ChunkCostModel {
   double achieved_nvlink_GBps() const;  // per GPU, one direction
   void add_tensor_parallel(ChunkCost& cost) const;
 
- public:
-  // One layer's tensor-parallel collectives in a pass (in series with its compute; 0 for tp 1).
-  double tensor_parallel_seconds(bool backward) const;
-
- private:
   ChunkCostParams params_;
   models::ComputeCostModel compute_;
   KernelShapes shapes_;

@@ -202,7 +202,7 @@ class Engine {
   void start_zero_collective(int p, double dense, double expert, bool gather,
                              std::function<void()> done);
   void chunk_reduced(int p);
-  void all_gathered(int p);
+  void data_parallel_done(int p);
 
   static void on_flow_done(sim::Simulator& sim, void* self, std::uint64_t tag);
   void start_flow(int src, int dst, double bytes, std::uint64_t tag);
@@ -810,7 +810,7 @@ void Engine::gradients_done(int r, int chunk) {
 // The optimizer clips by the global gradient norm: it waits for every rank's reduce-scatters.
 // Then each rank updates its shard and all-gathers the weights of all its chunks.
 void Engine::chunk_reduced(int p) {
-  if (++data_parallel_[p].chunks_reduced < int(map_.stages_of(p).size())) return;
+  if (++data_parallel_[p].chunks_reduced < map_.chunks()) return;
   data_parallel_[p].reduced_at = sim_.now();
   if (++ranks_reduced_ < in_.pp) return;
   for (int q = 0; q < in_.pp; ++q) {
@@ -820,17 +820,22 @@ void Engine::chunk_reduced(int p) {
     }
     const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[q];
     sim_.schedule_in(optimizer, [this, q] {
+      // Plain data parallelism updated every weight everywhere: nothing to gather.
+      if (!in_.shard_optimizer) {
+        data_parallel_done(q);
+        return;
+      }
       double dense = 0, expert = 0;
       for (int stage : map_.stages_of(q)) {
         dense += in_.dense_params.empty() ? 0.0 : in_.dense_params[stage];
         expert += in_.expert_params.empty() ? 0.0 : in_.expert_params[stage];
       }
-      start_zero_collective(q, dense, expert, true, [this, q] { all_gathered(q); });
+      start_zero_collective(q, dense, expert, true, [this, q] { data_parallel_done(q); });
     });
   }
 }
 
-void Engine::all_gathered(int p) {
+void Engine::data_parallel_done(int p) {
   const Time optimizer = in_.optimizer.empty() ? Time::zero() : in_.optimizer[p];
   for (int k = 0; k < width_; ++k) {
     RankTimes& times = ranks_[rank_of(p, k)].times;
@@ -846,15 +851,13 @@ void Engine::all_gathered(int p) {
 void Engine::start_zero_collective(int p, double dense, double expert, bool gather,
                                    std::function<void()> done) {
   const double bytes_per_param = gather ? kWeightBytes : kGradientBytes;
-  // Plain data parallelism: every replica updated all its weights; there is nothing to gather.
-  const bool skip = gather && !in_.shard_optimizer;
   // Count every launch before any can finish: a collective with no transfers finishes in start().
   auto left = std::make_shared<int>(1);
   auto part_done = [left, done] {
     if (--*left == 0) done();
   };
   auto launch = [&](std::vector<int> members, double bytes) {
-    if (skip || !net_ || members.size() < 2 || bytes <= 0) return;
+    if (!net_ || members.size() < 2 || bytes <= 0) return;
     const int n = int(members.size());
     Collective c = gather                ? ring_all_gather(n, bytes)
                    : in_.shard_optimizer ? ring_reduce_scatter(n, bytes)

@@ -17,7 +17,7 @@ namespace {
 using sim::Time;
 
 // A piece of compute in one pass: its time on every SM and in an overlapped pair, and its
-// kernels. Communication left in series with it (a tensor-parallel all-reduce over NVLink inside
+// kernels. Communication left in series with it (tensor-parallel collectives over NVLink inside
 // the group) counts as one more kernel in both.
 struct Work {
   double seconds = 0;
