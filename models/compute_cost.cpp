@@ -91,11 +91,14 @@ const Gemm16Measurement* ComputeCostModel::gemm_16bit() const {
   return nullptr;
 }
 
-double ComputeCostModel::gemm_efficiency(const GemmShape& shape, Precision precision) const {
+double ComputeCostModel::gemm_16bit_fraction(Precision precision) const {
   const bool fp8 = precision == Precision::kFp8 && gpu_.fp8_dense_tflops > 0;
-  if (const Gemm16Measurement* g = fp8 ? nullptr : gemm_16bit()) {
-    return g->tflops / g->measured_on.bf16_dense_tflops;
-  }
+  const Gemm16Measurement* g = fp8 ? nullptr : gemm_16bit();
+  return g ? g->tflops / g->measured_on.bf16_dense_tflops : 0.0;
+}
+
+double ComputeCostModel::gemm_efficiency(const GemmShape& shape, Precision precision) const {
+  if (const double measured = gemm_16bit_fraction(precision); measured > 0) return measured;
   return table_efficiency(
       calibration_.dense_fp8_gemm, [](const GemmMeasurement& r) { return r.m; }, shape.m, shape.n,
       shape.k, measured_on_.fp8_dense_tflops);
@@ -103,10 +106,7 @@ double ComputeCostModel::gemm_efficiency(const GemmShape& shape, Precision preci
 
 double ComputeCostModel::grouped_gemm_efficiency(int64_t m_per_group, int64_t n, int64_t k,
                                                  Precision precision) const {
-  const bool fp8 = precision == Precision::kFp8 && gpu_.fp8_dense_tflops > 0;
-  if (const Gemm16Measurement* g = fp8 ? nullptr : gemm_16bit()) {
-    return g->tflops / g->measured_on.bf16_dense_tflops;
-  }
+  if (const double measured = gemm_16bit_fraction(precision); measured > 0) return measured;
   return table_efficiency(
       calibration_.grouped_fp8_gemm, [](const GroupedGemmMeasurement& r) { return r.m_per_group; },
       m_per_group, n, k, measured_on_.fp8_dense_tflops);

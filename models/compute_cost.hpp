@@ -74,6 +74,10 @@ class ComputeCostModel {
   const Calibration& calibration() const { return calibration_; }
 
  private:
+  // The measured 16-bit fraction of peak for a GEMM in `precision` that runs in 16 bits on a
+  // chip with a measurement (FP8 asked of a GPU without FP8 runs in 16 bits); 0 otherwise.
+  double gemm_16bit_fraction(Precision precision) const;
+
   double gemm_time(double flops, double efficiency, double bytes, Precision precision) const;
 
   GpuSpec gpu_;
