@@ -163,9 +163,10 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
     const std::string name = node.Scalar();
     if (const models::GpuSpec* gpu = gpu_registry().find(name)) return *gpu;
     const std::string guess = did_you_mean(name, presets);
-    ctx.fail("cluster.gpu", node,
-             "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-             join(presets));
+    ctx.fail(
+        "cluster.gpu", node,
+        "unknown GPU '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+        join(presets));
   }
   MapReader r(
       ctx, node, "cluster.gpu",
@@ -230,10 +231,10 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
     if (name != "gpt") {
       if (const models::ModelConfig* model = model_registry().find(name)) return *model;
       const std::string guess = did_you_mean(name, choices);
-      ctx.fail("model", node,
-               "unknown model '" + name + "'" +
-                   (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
-               join(presets) + ", or a map {preset: gpt, layers, hidden, heads, ffn_dim, vocab}");
+      ctx.fail(
+          "model", node,
+          "unknown model '" + name + "'" + (guess.empty() ? "" : "; did you mean '" + guess + "'?"),
+          join(presets) + ", or a map {preset: gpt, layers, hidden, heads, ffn_dim, vocab}");
     }
   }
   const std::vector<std::string> keys = {"preset",
@@ -367,8 +368,7 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   p.sequence_parallel = r.boolean("sequence_parallel", true);
   p.zero_stage = int(r.integer("zero", 1, 0));
   if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");
-  p.schedule =
-      *schedule_registry().find(r.choice("schedule", schedule_registry().names(), "1f1b"));
+  p.schedule = *schedule_registry().find(r.choice("schedule", schedule_registry().names(), "1f1b"));
   p.virtual_stages = int(r.integer("virtual_stages", 1));
   p.sequence_length = int(r.integer("sequence_length", std::nullopt));
   p.global_batch_sequences = int(r.integer("global_batch", std::nullopt));
@@ -413,8 +413,8 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
                        "sample_tokens"});
     auto& spec = p.routing;
     using Kind = workloads::RoutingSpec::Kind;
-    spec.kind = *routing_registry().find(
-        routing.choice("model", routing_registry().names(), "balanced"));
+    spec.kind =
+        *routing_registry().find(routing.choice("model", routing_registry().names(), "balanced"));
     spec.exponent = routing.number("exponent", 1.0, 0, false);
     spec.seed = std::uint64_t(routing.integer("seed", 1, 0));
     spec.drift = routing.number("drift", 1.0, 0, false);

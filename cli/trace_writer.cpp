@@ -90,7 +90,7 @@ nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spa
   }
   for (const TraceSpan& s : spans) {
     const bool compute = s.stream == TraceSpan::Stream::kCompute;
-    const std::string what = s.kernel ? std::string(s.kernel)
+    const std::string what = s.kernel  ? std::string(s.kernel)
                              : compute ? std::string(1, s.pass)
                                        : std::string(exchange_name(s.exchange));
     events.push_back({{"name", fmt::format("{} mb{}", what, s.micro_batch)},

@@ -26,8 +26,8 @@ nlohmann::ordered_json breakdown_json(const workloads::StepBreakdown& b) {
 }
 
 nlohmann::ordered_json table4_json(const workloads::Table4Phases& t) {
-  return {{"1F", t.one_f_s},   {"bubble", t.bubble_s},         {"1B", t.one_b_s},
-          {"1W", t.one_w_s},   {"1F1B", t.one_f_one_b_s},      {"optimizer", t.optimizer_s}};
+  return {{"1F", t.one_f_s}, {"bubble", t.bubble_s},    {"1B", t.one_b_s},
+          {"1W", t.one_w_s}, {"1F1B", t.one_f_one_b_s}, {"optimizer", t.optimizer_s}};
 }
 
 nlohmann::ordered_json chunk_pair_json(const workloads::ChunkPairReport& p) {
@@ -38,7 +38,8 @@ nlohmann::ordered_json chunk_pair_json(const workloads::ChunkPairReport& p) {
   j["compute_busy_ms"] = p.compute_busy_s * 1e3;
   j["comm_busy_ms"] = p.comm_busy_s * 1e3;
   nlohmann::ordered_json top = nlohmann::ordered_json::array();
-  for (const auto& [name, seconds] : p.top_kernels) top.push_back({{"name", name}, {"ms", seconds * 1e3}});
+  for (const auto& [name, seconds] : p.top_kernels)
+    top.push_back({{"name", name}, {"ms", seconds * 1e3}});
   j["top_kernels"] = std::move(top);
   nlohmann::ordered_json classes = nlohmann::ordered_json::array();
   for (const auto& [name, seconds] : p.classes) {
@@ -127,7 +128,7 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                      {"data_parallel_and_optimizer", ph.data_parallel_s},
                      {"idle", ph.idle_s}};
   }
-  j["stage_split"] = s.plan.stage_layers_balanced ? "balanced"
+  j["stage_split"] = s.plan.stage_layers_balanced  ? "balanced"
                      : s.plan.stage_layers.empty() ? "slots"
                                                    : "given";
   nlohmann::ordered_json stages = nlohmann::ordered_json::array();
@@ -187,8 +188,8 @@ std::string training_summary(const workloads::TrainingScenario& s,
   const auto& b = e.step.breakdown;
   const double step = e.step.step_time_s;
   line(fmt::format("codesim train: {} ({} x {}, {}; {} PP{} EP{} TP{} DP{})", s.name, s.gpus(),
-                   s.gpu.name, s.model.name, schedule_registry().name_of(s.plan.schedule), s.plan.pp,
-                   s.plan.ep, s.plan.tp, s.dp()));
+                   s.gpu.name, s.model.name, schedule_registry().name_of(s.plan.schedule),
+                   s.plan.pp, s.plan.ep, s.plan.tp, s.dp()));
   line(
       fmt::format("  model          {:.1f}B params, {:.1f}B activated, {:.1f} GFLOPs/token "
                   "(training, causal, seq {})",
@@ -236,16 +237,16 @@ std::string training_summary(const workloads::TrainingScenario& s,
     const double hi = *std::max_element(ranks.begin(), ranks.end());
     double sum = 0;
     for (double w : ranks) sum += w;
-    const char* how = s.plan.stage_layers_balanced ? "balanced for work"
+    const char* how = s.plan.stage_layers_balanced  ? "balanced for work"
                       : s.plan.stage_layers.empty() ? "by slots"
                                                     : "as given";
     const bool paired = s.plan.schedule == workloads::Schedule::kDualPipe ||
                         s.plan.schedule == workloads::Schedule::kDualPipeV;
-    line(fmt::format("  stages         layers [{}] ({}); {} {:.1f} to {:.1f} ms over the pipeline "
-                     "ranks, the longest {:.2f}x the mean",
-                     layers, how,
-                     paired ? "compute of the longer steady F&B pair" : "work per micro-batch",
-                     lo * 1e3, hi * 1e3, hi / (sum / double(ranks.size()))));
+    line(fmt::format(
+        "  stages         layers [{}] ({}); {} {:.1f} to {:.1f} ms over the pipeline "
+        "ranks, the longest {:.2f}x the mean",
+        layers, how, paired ? "compute of the longer steady F&B pair" : "work per micro-batch",
+        lo * 1e3, hi * 1e3, hi / (sum / double(ranks.size()))));
   }
   const auto& t4 = e.step.table4;
   line(fmt::format(
@@ -291,8 +292,9 @@ std::string training_summary(const workloads::TrainingScenario& s,
   if (explain) {
     line("assumptions:");
     for (const auto& a : e.assumptions) line("  - " + a);
-    line("kernels of one micro-batch, by pass (F, B input gradients, W weight gradients) and "
-         "piece: launches, GFLOP, MB of HBM, time on the whole GPU / in an overlapped pair (us):");
+    line(
+        "kernels of one micro-batch, by pass (F, B input gradients, W weight gradients) and "
+        "piece: launches, GFLOP, MB of HBM, time on the whole GPU / in an overlapped pair (us):");
     std::string group;
     char pass = 0;
     for (const auto& k : e.step.kernels) {

@@ -93,7 +93,7 @@ const Calibration& h800_published_calibration() {
       c.attention_training.push_back({128, false, int(seqs[i]), forward_full[i], backward_full[i]});
       c.attention_training.push_back({128, true, int(seqs[i]), forward_causal[i], 0});
     }
-    c.hbm_achieved_GBps = 3000;     // FlashMLA memory-bound
+    c.hbm_achieved_GBps = 3000;  // FlashMLA memory-bound
     c.nvlink_achieved_GBps = 160;
     c.nic_line_rate_Gbps = 400;
     c.ib_achieved_GBps = 50;  // V3 report; isca25 uses 40 as the effective figure

@@ -101,7 +101,7 @@ struct Calibration {
   std::vector<GroupedGemmMeasurement> grouped_fp8_gemm;  // contiguous and masked layouts
   // 16-bit GEMMs by chip; a chip without one takes the FP8 tables' fraction of its BF16 peak.
   std::vector<Gemm16Measurement> gemm_16bit;
-  double attention_bf16_tflops = 0;                      // compute-bound attention kernel
+  double attention_bf16_tflops = 0;  // compute-bound attention kernel
   // Training attention (forward and backward over whole sequences); empty: the compute-bound
   // attention kernel's figure stands in.
   std::vector<AttentionMeasurement> attention_training;
@@ -109,9 +109,9 @@ struct Calibration {
   // Launch gap and tail of one kernel, in microseconds: what back-to-back launches on one stream
   // add to their work. 0 where no measurement gives it.
   double kernel_overhead_us = 0;
-  double hbm_achieved_GBps = 0;                          // memory-bound kernel
-  double nvlink_achieved_GBps = 0;                       // per GPU, one direction
-  double nic_line_rate_Gbps = 0;                         // the NIC that the EP measurements used
+  double hbm_achieved_GBps = 0;                       // memory-bound kernel
+  double nvlink_achieved_GBps = 0;                    // per GPU, one direction
+  double nic_line_rate_Gbps = 0;                      // the NIC that the EP measurements used
   double ib_achieved_GBps = 0;                        // per GPU on that NIC, for bulk collectives
   std::vector<EpBandwidthMeasurement> ep_all_to_all;  // DeepEP normal kernels, 4096 tokens
   FabricLatencyMeasurement latency;                   // isca25 Table 5

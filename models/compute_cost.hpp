@@ -65,8 +65,7 @@ class ComputeCostModel {
   // Every launch of `kernel` under `context`.
   double kernel_seconds(const Kernel& kernel, const KernelContext& context = {}) const;
   // Fraction of BF16 peak that training attention reaches (forward or backward).
-  double training_attention_efficiency(int head_dim, bool causal, int seq_len,
-                                       bool backward) const;
+  double training_attention_efficiency(int head_dim, bool causal, int seq_len, bool backward) const;
 
   double peak_flops(Precision precision) const;  // FLOP/s; FP8 falls back to BF16 without FP8
   double achieved_hbm_bytes_per_second() const;

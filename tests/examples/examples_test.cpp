@@ -147,8 +147,10 @@ INSTANTIATE_TEST_SUITE_P(Examples, ExampleTest, ::testing::ValuesIn(example_name
 TEST(DefaultScenario, ReportsAChunkPairAndTheSixTable4Phases) {
   const auto dir = scratch_dir("default-table4");
   const auto path = dir / "r.json";
-  ASSERT_EQ(run_codesim("train '" + example_path("deepseek-v3-h800-2048") + "' --engine analytic "
-                        "--json '" + path.string() + "'",
+  ASSERT_EQ(run_codesim("train '" + example_path("deepseek-v3-h800-2048") +
+                            "' --engine analytic "
+                            "--json '" +
+                            path.string() + "'",
                         dir)
                 .exit_code,
             0);

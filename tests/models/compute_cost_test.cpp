@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "../reference.hpp"
 #include "../presets.hpp"
+#include "../reference.hpp"
 
 namespace codesim::models {
 namespace {
@@ -102,7 +102,8 @@ TEST(ComputeCost, EfficiencyCarriesOverToAnotherGpu) {
   EXPECT_NEAR(h800.gemm_seconds(shape, Precision::kFp8) / b200.gemm_seconds(shape, Precision::kFp8),
               4500 / 1978.9, 1e-9);
   // A GPU without FP8 runs FP8 GEMMs at its BF16 peak.
-  const ComputeCostModel a100(codesim::testing::gpu_preset("a100-sxm-80gb"), h800_published_calibration());
+  const ComputeCostModel a100(codesim::testing::gpu_preset("a100-sxm-80gb"),
+                              h800_published_calibration());
   EXPECT_DOUBLE_EQ(a100.peak_flops(Precision::kFp8), 312e12);
 }
 
@@ -197,9 +198,9 @@ TEST(KernelCost, FewerSmsCostGemmsTheirWaves) {
 
 TEST(KernelCost, CommunicationsShareOfHbmSlowsMemoryBoundKernelsOnly) {
   const auto model = h800_model();
-  EXPECT_NEAR(model.kernel_seconds(memory_kernel(1e9), {0, 0.5}) /
-                  model.kernel_seconds(memory_kernel(1e9)),
-              2.0, 1e-12);
+  EXPECT_NEAR(
+      model.kernel_seconds(memory_kernel(1e9), {0, 0.5}) / model.kernel_seconds(memory_kernel(1e9)),
+      2.0, 1e-12);
   const Kernel g = fp8_gemm(4096, 7168, 16384);  // compute-bound: unchanged
   EXPECT_DOUBLE_EQ(model.kernel_seconds(g, {0, 0.5}), model.kernel_seconds(g));
 }
@@ -210,10 +211,9 @@ TEST(KernelCost, TrainingAttentionRunsAtFlashAttention3sThroughput) {
   const double causal_4k = fa3["forward_causal"][3][1].as<double>();
   const double full_4k = fa3["forward_noncausal"][3][1].as<double>();
   const double backward_full_4k = fa3["backward_noncausal"][3][1].as<double>();
-  EXPECT_NEAR(model.training_attention_efficiency(128, true, 4096, false) * 989.4, causal_4k,
+  EXPECT_NEAR(model.training_attention_efficiency(128, true, 4096, false) * 989.4, causal_4k, 1e-9);
+  EXPECT_NEAR(model.training_attention_efficiency(128, false, 4096, true) * 989.4, backward_full_4k,
               1e-9);
-  EXPECT_NEAR(model.training_attention_efficiency(128, false, 4096, true) * 989.4,
-              backward_full_4k, 1e-9);
   // No causal backward was measured: the non-causal one times the forward's causal ratio.
   EXPECT_NEAR(model.training_attention_efficiency(128, true, 4096, true) * 989.4,
               backward_full_4k * causal_4k / full_4k, 1e-9);

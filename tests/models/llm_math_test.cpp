@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "../reference.hpp"
 #include "../presets.hpp"
+#include "../reference.hpp"
 
 namespace codesim::models {
 namespace {
@@ -19,7 +19,9 @@ double relative_error(double value, double reference) {
 TEST(LlmMath, KvCacheBytesPerTokenMatchesIsca25Exactly) {
   const auto expected = published()["expected_model_math"]["kv_cache_bytes_per_token_bf16"];
   for (const char* name : {"deepseek-v3", "qwen2.5-72b", "llama-3.1-405b"}) {
-    EXPECT_EQ(kv_cache_bytes_per_token(codesim::testing::model_preset(name)), expected[name].as<int64_t>()) << name;
+    EXPECT_EQ(kv_cache_bytes_per_token(codesim::testing::model_preset(name)),
+              expected[name].as<int64_t>())
+        << name;
   }
 }
 
@@ -62,7 +64,9 @@ TEST(LlmMath, DeepSeekV2ParameterCounts) {
 TEST(LlmMath, TrainingFlopsPerTokenMatchIsca25Table2) {
   const auto gflops = published()["expected_model_math"]["training_gflops_per_token_seq4096"];
   auto ours = [](const char* name) {
-    return train_flops_per_token(codesim::testing::model_preset(name), 4096, AttentionMask::kCausal) / 1e9;
+    return train_flops_per_token(codesim::testing::model_preset(name), 4096,
+                                 AttentionMask::kCausal) /
+           1e9;
   };
   EXPECT_LT(relative_error(ours("deepseek-v3"), gflops["deepseek-v3"].as<double>()), 0.01);
   EXPECT_LT(relative_error(ours("deepseek-v2"), gflops["deepseek-v2"].as<double>()), 0.01);
@@ -89,8 +93,9 @@ TEST(LlmMath, NonCausalAttentionCountsEveryKey) {
 // reported beside ours rather than matched.
 TEST(LlmMath, QwenRowIsReportedNotMatched) {
   const auto gflops = published()["expected_model_math"]["training_gflops_per_token_seq4096"];
-  const double ours =
-      train_flops_per_token(codesim::testing::model_preset("qwen2.5-72b"), 4096, AttentionMask::kCausal) / 1e9;
+  const double ours = train_flops_per_token(codesim::testing::model_preset("qwen2.5-72b"), 4096,
+                                            AttentionMask::kCausal) /
+                      1e9;
   const double theirs = gflops["qwen-72b-dense"].as<double>();
   std::cout << "qwen2.5-72b training GFLOPs/token at 4096: codesim " << ours << ", isca25 "
             << theirs << " (" << 100 * (ours - theirs) / theirs << "%)\n";

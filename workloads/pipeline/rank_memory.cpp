@@ -94,7 +94,8 @@ StageParams stage_params(const MemoryParams& s, const Stage& st) {
   if (st.embedding) out.dense += double(m.vocab) * m.hidden / s.tp;
   if (st.output_head) {
     out.dense += double(m.vocab) * m.hidden / s.tp + m.hidden;
-    out.activation_bytes_per_token += 2.0 * m.hidden;  // final hidden state; fused CE keeps no logits
+    out.activation_bytes_per_token +=
+        2.0 * m.hidden;  // final hidden state; fused CE keeps no logits
   }
   auto add_layer = [&](int layer) {
     const double routed = double(models::layer_routed_expert_params(m, layer));

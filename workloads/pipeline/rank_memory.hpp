@@ -25,9 +25,9 @@ struct MemoryParams {
   int zero_stage = 1;
   models::Precision gemm_precision = models::Precision::kFp8;
   Recompute recompute;
-  int dp = 1;                  // replicas of each dense parameter
-  int expert_dp = 1;           // replicas of each expert's parameters
-  int micro_batches = 1;       // per replica and step
+  int dp = 1;             // replicas of each dense parameter
+  int expert_dp = 1;      // replicas of each expert's parameters
+  int micro_batches = 1;  // per replica and step
   double tokens_per_micro_batch = 0;
 };
 MemoryParams memory_params(const TrainingScenario& scenario);

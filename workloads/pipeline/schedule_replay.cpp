@@ -36,9 +36,9 @@ ReplayResult replay_schedule(Schedule schedule, int pp, int micro_batches, const
     ops[r] = schedule_rank_ops(schedule, pp, r, micro_batches, virtual_stages);
   }
   const int length = map.length();
-  Arrivals forward_done(map, micro_batches);   // a forward's end, here
-  Arrivals forward_out(map, micro_batches);    // its output, at the next position
-  Arrivals backward_out(map, micro_batches);   // a backward's gradient, at the previous position
+  Arrivals forward_done(map, micro_batches);  // a forward's end, here
+  Arrivals forward_out(map, micro_batches);   // its output, at the next position
+  Arrivals backward_out(map, micro_batches);  // a backward's gradient, at the previous position
   ReplayResult result;
   result.finish.assign(pp, 0.0);
   result.busy.assign(pp, 0.0);

@@ -221,9 +221,8 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         const int backward =
             op.kind == PipelineOp::Kind::kForward
                 ? -1
-                : map.place({rank, op.kind == PipelineOp::Kind::kForwardBackward
-                                       ? op.backward_chunk
-                                       : op.chunk})
+                : map.place({rank, op.kind == PipelineOp::Kind::kForwardBackward ? op.backward_chunk
+                                                                                 : op.chunk})
                       .position;
         const OpTimes t = op_of(op, forward, backward);
         b.compute_s += t.compute;

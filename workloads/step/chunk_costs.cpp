@@ -200,8 +200,7 @@ ChunkCost ChunkCostModel::layer(int layer) const {
     const EpCommCost fwd = ep_forward();
     const EpCommCost bwd = ep_backward();
     const auto* setup = parts.exchange_setup_s;
-    cost.forward.comm_s += fwd.dispatch_s + fwd.combine_s +
-                           setup[int(Exchange::kForwardDispatch)] +
+    cost.forward.comm_s += fwd.dispatch_s + fwd.combine_s + setup[int(Exchange::kForwardDispatch)] +
                            setup[int(Exchange::kForwardCombine)];
     cost.backward_input.comm_s += bwd.dispatch_s + bwd.combine_s +
                                   setup[int(Exchange::kBackwardCombine)] +
@@ -402,10 +401,10 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
                     "fastest by the compute that paces its schedule (the steady F&B pair, or F + "
                     "B), among splits that fit in HBM; exposed communication is not in the "
                     "objective."
-                  : s.plan.stage_layers.empty()
-                        ? "Stages: slots shared out evenly (embedding, each layer, each MTP "
-                          "module and the output head one slot each)."
-                        : "Stages: plan.stage_layers as written.");
+              : s.plan.stage_layers.empty()
+                  ? "Stages: slots shared out evenly (embedding, each layer, each MTP "
+                    "module and the output head one slot each)."
+                  : "Stages: plan.stage_layers as written.");
   return a;
 }
 

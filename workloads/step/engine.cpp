@@ -109,8 +109,8 @@ class Engine {
     std::uint32_t forwards_left = 0;  // operations with a forward not yet finished
     Time idle_since;                  // the compute stream's idle time is charged up to here
     Time compute_started;
-    bool compute_in_pair = false;     // the running compute segment is priced for a pair
-    double compute_factor = 1;        // its routed work's load factor
+    bool compute_in_pair = false;  // the running compute segment is priced for a pair
+    double compute_factor = 1;     // its routed work's load factor
     PipelineOp::Kind op_kind = PipelineOp::Kind::kForward;
     bool op_begun = false;  // the current operation's first segment has started
     Time op_started;        // the current operation was reached in the order
@@ -209,7 +209,7 @@ class Engine {
 
   const EngineInput& in_;
   ClusterNetwork* const network_;  // null: free communication
-  int width_;  // ranks per pipeline rank: replicas x tp
+  int width_;                      // ranks per pipeline rank: replicas x tp
   PipelineMap map_;
   sim::Simulator sim_;
   std::unique_ptr<sim::FlowNetwork> net_;
@@ -430,12 +430,13 @@ void Engine::start_next_op(int r) {
 
 void Engine::check_key_ranges() const {
   check_fits(std::int64_t(ranks_.size()) - 1, InboxKey::kRankBits, "ranks");
-  check_fits(in_.micro_batches - 1, std::min(InboxKey::kMicroBatchBits, ExchangeKey::kMicroBatchBits),
-             "micro-batches");
+  check_fits(in_.micro_batches - 1,
+             std::min(InboxKey::kMicroBatchBits, ExchangeKey::kMicroBatchBits), "micro-batches");
   check_fits(std::int64_t(ranks_.size()) / in_.ep, ExchangeKey::kGroupBits, "EP groups");
   check_fits(map_.length() - 1, InboxKey::kPositionBits, "model stages");
   for (const StagePasses& stage : in_.stages) {
-    for (const auto* list : {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
+    for (const auto* list :
+         {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
       check_fits(std::int64_t(list->size()), ExchangeKey::kSegmentBits, "segments of a pass");
     }
   }
@@ -572,8 +573,8 @@ void Engine::try_compute(int r) {
   }
   rank.times.compute += duration;
   rank.compute_in_pair = rank.pair;
-  rank.compute_factor = segment.routed > Time::zero() ? load_factor(segment.layer, slot_of(r) % in_.ep)
-                                                      : 1.0;
+  rank.compute_factor =
+      segment.routed > Time::zero() ? load_factor(segment.layer, slot_of(r) % in_.ep) : 1.0;
   if (rank.pair) {
     rank.times.comm_sm_share += pair - duration;
     duration = pair;

@@ -58,7 +58,7 @@ struct SegmentKernel {
   double seconds = 0;       // on the whole GPU
   double pair_seconds = 0;  // in an overlapped pair
   bool routed = false;      // routed-expert work: scales with the GPU's load
-}; 
+};
 
 // One model stage's passes. A full backward is B and W together, for schedules that do not
 // split it (and DualPipe's F&B).
@@ -82,8 +82,8 @@ struct EngineInput {
   Schedule schedule = Schedule::k1F1B;
   int pp = 1;
   int virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B)
-  int replicas = 1;  // data-parallel replicas
-  int tp = 1;        // tensor-parallel ranks per replica (consecutive; they run the same work)
+  int replicas = 1;        // data-parallel replicas
+  int tp = 1;  // tensor-parallel ranks per replica (consecutive; they run the same work)
   // Ranks: pp x replicas x tp, rank = (p x replicas + d) x tp + t, GPU = rank.
   int ep = 1;                       // replicas per EP group (consecutive; tp must be 1 when ep > 1)
   int micro_batches = 1;            // per replica

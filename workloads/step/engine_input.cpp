@@ -169,9 +169,9 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
   for (int i = 0; i < stage.mtp_modules; ++i) {
     PieceKernels extras = mtp_extra_kernels(shapes);
     const PieceKernels head = output_head_kernels(shapes);
-    for (auto [to, from] : {std::pair{&extras.forward, &head.forward},
-                            std::pair{&extras.backward, &head.backward},
-                            std::pair{&extras.weight, &head.weight}}) {
+    for (auto [to, from] :
+         {std::pair{&extras.forward, &head.forward}, std::pair{&extras.backward, &head.backward},
+          std::pair{&extras.weight, &head.weight}}) {
       to->insert(to->end(), from->begin(), from->end());
     }
     whole(extras);

@@ -31,7 +31,8 @@ ChunkPairReport chunk_pair_report(const ChunkPairRecord& record, const EngineInp
     if (run.kernels >= in.kernel_lists.size()) continue;
     const auto& kernels = in.kernel_lists[run.kernels];
     double total = 0;
-    for (const SegmentKernel& k : kernels) total += k.pair_seconds * (k.routed ? run.load_factor : 1);
+    for (const SegmentKernel& k : kernels)
+      total += k.pair_seconds * (k.routed ? run.load_factor : 1);
     if (!(total > 0)) continue;
     for (const SegmentKernel& k : kernels) {
       const double share =

@@ -14,9 +14,8 @@ void add_piece(std::vector<KernelLine>& out, const ChunkCostModel& costs, const 
   for (const auto& [pass, list] : passes) {
     for (const PricedKernel& p : costs.price(*list)) {
       const models::Kernel& k = p.kernel;
-      out.push_back({group, pass, piece, k.name,
-                     k.stream == models::KernelStream::kCommunication, k.count, k.total_flops(),
-                     k.total_bytes(), p.seconds, p.pair_seconds});
+      out.push_back({group, pass, piece, k.name, k.stream == models::KernelStream::kCommunication,
+                     k.count, k.total_flops(), k.total_bytes(), p.seconds, p.pair_seconds});
     }
   }
 }
@@ -60,7 +59,8 @@ std::vector<KernelLine> kernel_report(const ChunkCostModel& costs) {
   }
   add_piece(out, costs, "embedding", "all", embedding_kernels(costs.shapes()));
   add_piece(out, costs, "output head", "all", output_head_kernels(costs.shapes()));
-  if (m.mtp_depth > 0) add_piece(out, costs, "mtp module", "all", mtp_extra_kernels(costs.shapes()));
+  if (m.mtp_depth > 0)
+    add_piece(out, costs, "mtp module", "all", mtp_extra_kernels(costs.shapes()));
   return out;
 }
 

@@ -145,8 +145,7 @@ struct Linear {
   bool recomputed = false;
 };
 
-void add_linear(PieceKernels& piece, const KernelShapes& s, const Linear& l,
-                Precision precision) {
+void add_linear(PieceKernels& piece, const KernelShapes& s, const Linear& l, Precision precision) {
   const std::int64_t t = s.tokens;
   KernelShapes fp = s;
   fp.gemm_precision = precision;
@@ -216,11 +215,11 @@ void add_attention(PieceKernels& piece, const KernelShapes& s) {
                  {"gemm: q projection", "gemm: q projection, data gradient",
                   "gemm: q projection, weight gradient", h, heads * qk},
                  p);
-      add_linear(piece, s,
-                 {"gemm: MLA kv down-projection", "gemm: MLA kv down-projection, data gradient",
-                  "gemm: MLA kv down-projection, weight gradient", h,
-                  m.kv_lora_rank + m.rope_head_dim},
-                 p);
+      add_linear(
+          piece, s,
+          {"gemm: MLA kv down-projection", "gemm: MLA kv down-projection, data gradient",
+           "gemm: MLA kv down-projection, weight gradient", h, m.kv_lora_rank + m.rope_head_dim},
+          p);
       add_rmsnorm(piece, s, double(t), double(m.kv_lora_rank), norm_recomputed);
     }
     add_linear(piece, s,
@@ -260,11 +259,11 @@ void add_attention(PieceKernels& piece, const KernelShapes& s) {
   f.attention(false, core, qkv_bytes + out_bytes);
   // FlashAttention's backward: dQ, dK, dV and dP with the scores recomputed, 2.5x the forward.
   b.attention(true, 2.5 * core, 2 * qkv_bytes + 2 * out_bytes);
-  add_linear(piece, s,
-             {"gemm: attention output projection",
-              "gemm: attention output projection, data gradient",
-              "gemm: attention output projection, weight gradient", heads * v, h},
-             p);
+  add_linear(
+      piece, s,
+      {"gemm: attention output projection", "gemm: attention output projection, data gradient",
+       "gemm: attention output projection, weight gradient", heads * v, h},
+      p);
   add_residual(piece, s);
 }
 
@@ -277,9 +276,9 @@ void add_swiglu(PieceKernels& piece, const KernelShapes& s, double rows, double 
   const double out = f.fp8() ? kFp8WithScales : kBf16;
   f.memory(weighted ? "swiglu forward, weighted, fp8 cast" : "swiglu forward, fp8 cast",
            rows * (2 * width * kBf16 + width * out));
-  b.memory(weighted ? "swiglu backward (forward recomputed), weighted" : "swiglu backward",
-           rows * (2 * width * (f.fp8() ? kFp8WithScales : kBf16) + width * kBf16 +
-                   2 * width * kBf16));
+  b.memory(
+      weighted ? "swiglu backward (forward recomputed), weighted" : "swiglu backward",
+      rows * (2 * width * (f.fp8() ? kFp8WithScales : kBf16) + width * kBf16 + 2 * width * kBf16));
 }
 
 // The names of one FFN's GEMMs in their three passes.
@@ -338,8 +337,8 @@ void add_routed_experts(PieceKernels& piece, const KernelShapes& s) {
                    true);
   w.cast_transpose("fp8 cast and transpose per channel (expert output gradient)", received,
                    double(h), false);
-  w.cast_transpose("fp8 cast and transpose per channel (swiglu input gradient)", received,
-                   2.0 * ef, false);
+  w.cast_transpose("fp8 cast and transpose per channel (swiglu input gradient)", received, 2.0 * ef,
+                   false);
   w.grouped("grouped gemm: routed experts up, weight gradient", local, 2 * ef, h, rows, p);
   w.grouped("grouped gemm: routed experts down, weight gradient", local, h, ef, rows, p);
 }
@@ -377,7 +376,8 @@ void add_dispatch(PieceKernels& piece, const KernelShapes& s) {
   f.comm("notify dispatch", 0, s.notify_latency_s);
   // Compute stream, after: the received copies permuted into each expert's rows, and the maps.
   f.memory("expert token counts and mapping", received * 8 * 2);
-  f.memory("permute received tokens into expert order", 2 * received * (fp8 ? fp8_copy : bf16_copy));
+  f.memory("permute received tokens into expert order",
+           2 * received * (fp8 ? fp8_copy : bf16_copy));
   // B: the dispatch's gradient goes back along the combine's pattern, after the permutation's
   // gradient; its notify reuses the forward's layout.
   b.memory("permute gradients back to the dispatch order", 2 * received * bf16_copy);

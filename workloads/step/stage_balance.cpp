@@ -146,8 +146,8 @@ std::vector<double> rank_pace(const std::vector<StageWork>& stages, Schedule sch
   for (std::size_t r = 0; r < n / 2; ++r) {
     const StageWork& a = stages[r];
     const StageWork& b = stages[n - 1 - r];
-    out.push_back(std::max(a.forward_s + b.backward_s + b.weight_s,
-                           b.forward_s + a.backward_s + a.weight_s));
+    out.push_back(
+        std::max(a.forward_s + b.backward_s + b.weight_s, b.forward_s + a.backward_s + a.weight_s));
   }
   return out;
 }

@@ -40,8 +40,8 @@ struct StepPhases {
 struct ChunkPairReport {
   bool present = false;
   int pipeline_rank = 0;
-  double span_s = 0;          // from its place in the order to its end
-  double input_wait_s = 0;    // of which waiting for its inputs (the pipeline's imbalance)
+  double span_s = 0;        // from its place in the order to its end
+  double input_wait_s = 0;  // of which waiting for its inputs (the pipeline's imbalance)
   double compute_busy_s = 0;
   double comm_busy_s = 0;
   std::vector<std::pair<std::string, double>> top_kernels;  // by time in the pair, seconds
@@ -85,7 +85,7 @@ struct StepResult {
   StepPhases phases;  // event-driven engine only
   int micro_batches = 0;
   int slowest_rank = 0;
-  long long events = 0;  // simulated events; 0 for the analytic model
+  long long events = 0;             // simulated events; 0 for the analytic model
   std::vector<KernelLine> kernels;  // what each layer pass launches, priced
   ChunkPairReport chunk_pair;
   Table4Phases table4;

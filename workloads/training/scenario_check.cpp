@@ -5,9 +5,9 @@
 #include <stdexcept>
 
 #include "workloads/network/cluster_network.hpp"
-#include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/rank_memory.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
@@ -94,8 +94,8 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
             common_divisors(m.heads, m.kv_heads));
   }
   if (!m.is_moe() && plan.ep > 1) {
-    problem(F::kExpertParallel, fmt::format("{} has no experts to spread over ep = {}", m.name, plan.ep),
-            "1");
+    problem(F::kExpertParallel,
+            fmt::format("{} has no experts to spread over ep = {}", m.name, plan.ep), "1");
   }
   if (m.is_moe()) {
     const int per_stage = s.gpus_per_stage();

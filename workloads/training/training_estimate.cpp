@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/bubble.hpp"
+#include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {

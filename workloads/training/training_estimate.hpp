@@ -24,7 +24,7 @@ struct TrainingEstimate {
   double gpu_hours_total = 0;                // the token budget, ramp included
   double ramp_gpu_hours = 0;                 // of which spent in the ramp
   double cost_usd = 0;
-  RankMemory memory;  // the rank that needs the most
+  RankMemory memory;              // the rank that needs the most
   std::vector<StageWork> stages;  // each pipeline stage and its work per micro-batch
   models::ParamCounts params;
   double train_flops_per_token = 0;  // causal

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "models/llm_math.hpp"
 #include "../scenarios.hpp"
+#include "models/llm_math.hpp"
 #include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
@@ -38,7 +38,8 @@ TEST(RankMemory, RecomputationAndFp8ShrinkActivations) {
   auto s = deepseek_v3_on_2048_h800();
   auto total = [&] {
     double sum = 0;
-    for (const auto& item : layer_activation_items(memory_params(s), true)) sum += item.bytes_per_token;
+    for (const auto& item : layer_activation_items(memory_params(s), true))
+      sum += item.bytes_per_token;
     return sum;
   };
   const double v3 = total();

@@ -278,11 +278,10 @@ TEST(Schedules, EveryChunkRunsEachMicroBatchOnceInOrder) {
         EXPECT_TRUE(std::is_sorted(weights.begin(), weights.end())) << "W" << chunk;
         // Each micro-batch's weight gradients once: what ZeRO-1 counts down before the chunk's
         // reduce-scatter.
-        EXPECT_EQ(std::count_if(ops.begin(), ops.end(),
-                                [&](const PipelineOp& op) {
-                                  return weight_gradient_chunk(op) == chunk;
-                                }),
-                  m)
+        EXPECT_EQ(
+            std::count_if(ops.begin(), ops.end(),
+                          [&](const PipelineOp& op) { return weight_gradient_chunk(op) == chunk; }),
+            m)
             << "weight gradients of chunk " << chunk;
       }
       // One W for each split B, after it; none for a full backward.
@@ -347,8 +346,8 @@ TEST(Schedules, ChunkPlacesMatchThePipelineStages) {
 
 // The closed form the analytic step model uses agrees with the generators, rank by rank.
 TEST(Schedules, OverlappedPairsCountTheGeneratorsPairs) {
-  for (Schedule s : {Schedule::kDualPipe, Schedule::kDualPipeV, Schedule::k1F1B,
-                     Schedule::kZeroBubble1P}) {
+  for (Schedule s :
+       {Schedule::kDualPipe, Schedule::kDualPipeV, Schedule::k1F1B, Schedule::kZeroBubble1P}) {
     for (int pp : {2, 4, 8, 16}) {
       for (int m : {2 * pp, 2 * pp + 2, 4 * pp, 120}) {
         if (m < 2 * pp) continue;

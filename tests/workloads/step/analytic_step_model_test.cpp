@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "../scenarios.hpp"
-#include "workloads/step/chunk_costs.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
 #include "workloads/pipeline/schedules.hpp"
 #include "workloads/pipeline/stages.hpp"
+#include "workloads/step/chunk_costs.hpp"
 #include "workloads/training/scenario_check.hpp"
 
 namespace codesim::workloads {
@@ -33,7 +33,7 @@ TEST(AnalyticStepModel, ComputeDominatesAndEveryPartIsThere) {
   EXPECT_GT(g.breakdown.pipeline_bubble_s, 0.8 * 3.0 / 19 * g.step_time_s);
   EXPECT_GT(g.breakdown.pipeline_bubble_s / g.step_time_s,
             2 * r.breakdown.pipeline_bubble_s / r.step_time_s);
-  EXPECT_EQ(g.breakdown.comm_sm_share_s, 0);  // 1F1B overlaps nothing
+  EXPECT_EQ(g.breakdown.comm_sm_share_s, 0);    // 1F1B overlaps nothing
   EXPECT_EQ(g.breakdown.exposed_ep_comm_s, 0);  // no experts
 }
 

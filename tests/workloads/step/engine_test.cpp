@@ -4,8 +4,8 @@
 
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/pipeline/bubble.hpp"
-#include "workloads/pipeline/stages.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
+#include "workloads/pipeline/stages.hpp"
 
 namespace codesim::workloads {
 namespace {

@@ -41,8 +41,8 @@ TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
   const StepResult event = EventStepModel().step(s, v.global_batch);
   const double ratio = event.step_time_s / analytic.step_time_s;
   RecordProperty("event_over_analytic", std::to_string(ratio));
-  EXPECT_NEAR(ratio, 1.0, 0.005) << v.name << ": analytic " << analytic.step_time_s
-                                 << " s, event " << event.step_time_s << " s";
+  EXPECT_NEAR(ratio, 1.0, 0.005) << v.name << ": analytic " << analytic.step_time_s << " s, event "
+                                 << event.step_time_s << " s";
   // Not only the totals: the same rank is the slowest, its compute is the same work, and its
   // idle time is the same bubble (sends and rings aside).
   EXPECT_EQ(event.slowest_rank, analytic.slowest_rank) << v.name;

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "../../presets.hpp"
-#include "workloads/step/chunk_costs.hpp"
 #include "../scenarios.hpp"
+#include "workloads/step/chunk_costs.hpp"
 
 namespace codesim::workloads {
 namespace {
@@ -54,17 +54,17 @@ TEST(LayerKernels, GemmShapesFlopsAndBytesByHand) {
   EXPECT_EQ(down.n, 2112);
   EXPECT_EQ(down.k, 7168);
   EXPECT_DOUBLE_EQ(down.flops, 2.0 * 4096 * 2112 * 7168);
-  EXPECT_DOUBLE_EQ(down.bytes, (4096.0 * 7168 + 2112.0 * 7168) * (1 + 4.0 / 128) +
-                                   4096.0 * 2112 * 2);
+  EXPECT_DOUBLE_EQ(down.bytes,
+                   (4096.0 * 7168 + 2112.0 * 7168) * (1 + 4.0 / 128) + 4096.0 * 2112 * 2);
   // Both backward GEMMs have their own shapes: the data gradient (tokens, in, out) and the
   // weight gradient (out, in, tokens). The output projection: 128 heads x 128 -> 7168.
-  const Kernel& dgrad = find(k.attention.backward,
-                             "gemm: attention output projection, data gradient");
+  const Kernel& dgrad =
+      find(k.attention.backward, "gemm: attention output projection, data gradient");
   EXPECT_EQ(dgrad.m, 4096);
   EXPECT_EQ(dgrad.n, 16384);
   EXPECT_EQ(dgrad.k, 7168);
-  const Kernel& wgrad = find(k.attention.weight,
-                             "gemm: attention output projection, weight gradient");
+  const Kernel& wgrad =
+      find(k.attention.weight, "gemm: attention output projection, weight gradient");
   EXPECT_EQ(wgrad.m, 7168);
   EXPECT_EQ(wgrad.n, 16384);
   EXPECT_EQ(wgrad.k, 4096);

@@ -21,8 +21,8 @@ namespace {
 double slowest_pace(const ChunkCostModel& costs, const models::ModelConfig& m, Schedule schedule,
                     int pp, const std::vector<int>& counts) {
   const auto stages = split_stages(m, stage_count(schedule, pp), counts);
-  const auto paces = rank_pace(stage_work(costs, stages, overlaps_forward_and_backward(schedule)),
-                               schedule);
+  const auto paces =
+      rank_pace(stage_work(costs, stages, overlaps_forward_and_backward(schedule)), schedule);
   return *std::max_element(paces.begin(), paces.end());
 }
 
@@ -51,7 +51,9 @@ struct Case {
   int layers;
 };
 
-std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const Case& c) {
+  return os << c.name;
+}
 
 class BalancedSplit : public ::testing::TestWithParam<Case> {};
 
@@ -85,14 +87,15 @@ TEST_P(BalancedSplit, IsTheBestOfEverySplit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SmallModels, BalancedSplit,
-    ::testing::Values(Case{"one_f_one_b_4_stages", Schedule::k1F1B, 4, 14},
-                      Case{"zb_h1_4_stages", Schedule::kZeroBubble1P, 4, 11},
-                      Case{"dualpipe_4_ranks", Schedule::kDualPipe, 4, 13},
-                      Case{"dualpipe_6_ranks", Schedule::kDualPipe, 6, 10},
-                      Case{"dualpipev_2_ranks", Schedule::kDualPipeV, 2, 12}),
-    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(SmallModels, BalancedSplit,
+                         ::testing::Values(Case{"one_f_one_b_4_stages", Schedule::k1F1B, 4, 14},
+                                           Case{"zb_h1_4_stages", Schedule::kZeroBubble1P, 4, 11},
+                                           Case{"dualpipe_4_ranks", Schedule::kDualPipe, 4, 13},
+                                           Case{"dualpipe_6_ranks", Schedule::kDualPipe, 6, 10},
+                                           Case{"dualpipev_2_ranks", Schedule::kDualPipeV, 2, 12}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.name;
+                         });
 
 TEST(BalancedSplit, KeepsToTheMemoryItIsGiven) {
   auto s = codesim::testing::deepseek_v3_on_2048_h800();
