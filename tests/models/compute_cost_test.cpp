@@ -51,7 +51,9 @@ TEST(ComputeCost, DefaultCalibrationCarriesThePublishedTables) {
     EXPECT_TRUE(found) << r.seq_len;
     if (!r.causal) {
       for (const auto& point : fa3["backward_noncausal"]) {
-        if (point[0].as<int>() == r.seq_len) EXPECT_EQ(r.backward_tflops, point[1].as<double>());
+        if (point[0].as<int>() == r.seq_len) {
+          EXPECT_EQ(r.backward_tflops, point[1].as<double>());
+        }
       }
     }
     ++rows;
