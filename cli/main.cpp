@@ -85,16 +85,6 @@ int run_train(const std::vector<std::string>& args) {
   }
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = codesim::cli::load_training_scenario(scenario_path, sets);
-  // The event-driven engine by default; a plan it cannot run yet falls back to the analytic
-  // one, which the output names (asking for it explicitly is an error).
-  const std::string limitation = codesim::workloads::event_engine_limitation(scenario);
-  if (!limitation.empty()) {
-    if (engine == "event" || !trace_path.empty()) {
-      throw codesim::cli::ScenarioError({scenario_path}, "plan.tp", limitation,
-                                        "tp = 1 for MoE plans, or --engine analytic");
-    }
-    engine = "analytic";
-  }
   if (engine.empty()) engine = "event";
   std::vector<int> trace_ranks;
   if (!trace_path.empty()) {
@@ -108,9 +98,6 @@ int run_train(const std::vector<std::string>& args) {
       engine == "event" ? static_cast<const codesim::workloads::StepTimeModel&>(event) : analytic;
   auto estimate = codesim::workloads::estimate_training(scenario, model,
                                                         engine == "event" ? &analytic : nullptr);
-  if (!limitation.empty()) {
-    estimate.assumptions.push_back("analytic engine used: " + limitation);
-  }
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

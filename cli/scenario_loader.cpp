@@ -111,6 +111,8 @@ std::string key_of(const workloads::ScenarioProblem& problem) {
       return "plan.virtual_stages";
     case F::kTensorParallel:
       return "plan.tp";
+    case F::kSequenceParallel:
+      return "plan.sequence_parallel";
     case F::kExpertParallel:
       return "plan.ep";
     case F::kMaxNodesPerToken:

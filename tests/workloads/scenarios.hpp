@@ -60,4 +60,26 @@ inline workloads::TrainingScenario small_dense_gpt() {
   return s;
 }
 
+// Mixtral 8x7B (8 experts, top-2) on 4 nodes of 8 H800s: PP2, EP8 within a node, BF16,
+// 1F1B; `tp` GPUs per tensor-parallel group (sequence parallelism on), dp = 16 / tp.
+inline workloads::TrainingScenario small_moe(int tp) {
+  workloads::TrainingScenario s;
+  s.name = "moe";
+  s.gpu = gpu_preset("h800");
+  s.cluster.nodes = 4;
+  s.cluster.node = {8, 200, 8, 400};
+  s.model = model_preset("mixtral-8x7b");
+  auto& p = s.plan;
+  p.pp = 2;
+  p.ep = 8;
+  p.tp = tp;
+  p.schedule = workloads::Schedule::k1F1B;
+  p.sequence_length = 4096;
+  p.global_batch_sequences = 4 * 16 / tp;  // 4 micro-batches per replica
+  p.tokens_total = 1e9;
+  p.gemm_precision = models::Precision::kBf16;
+  s.calibration = models::h800_published_calibration();
+  return s;
+}
+
 }  // namespace codesim::testing

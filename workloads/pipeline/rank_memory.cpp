@@ -69,11 +69,12 @@ std::vector<MemoryItem> layer_activation_items(const MemoryParams& s, bool moe_l
     add(what + " down-projection input", fp8 ? 0 : copies * 2.0 * width);
   };
   if (moe_layer) {
-    add("router scores (FP32)", 4.0 * m.routed_experts);
-    const double copies = m.experts_per_token;
+    // Each GPU routes its own rows of the residual stream (layer_kernels.hpp, moe_tokens).
+    add("router scores (FP32)", 4.0 * m.routed_experts / sp);
+    const double copies = m.experts_per_token / sp;
     add("dispatched token copies (expert inputs)", copies * (fp8 ? h + h / 128 * 4 : 2 * h));
     ffn_items("routed experts'", copies, m.expert_ffn_dim);
-    ffn_items("shared experts'", m.shared_experts, m.expert_ffn_dim);
+    ffn_items("shared experts'", m.shared_experts, m.expert_ffn_dim / tp);
   } else {
     ffn_items("dense FFN", 1, m.ffn_dim / tp);
   }

@@ -271,7 +271,7 @@ EpCommCost ChunkCostModel::ep_cost(double dispatch_bytes, double combine_bytes) 
   const double combine_ib_GBps = nearest ? nearest->combine_GBps * nic_scale : 0.0;
   out.ib_GBps = dispatch_ib_GBps;
 
-  const double t = double(params_.tokens);
+  const double t = double(shapes_.moe_tokens());
   auto phase = [&](double bytes_per_copy, double ib_GBps) {
     const double ib_bytes = t * copies.remote_nodes * bytes_per_copy;
     const double nvlink_bytes = t * copies.nvlink_copies * bytes_per_copy;

@@ -231,11 +231,8 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
       network_(network),
       width_(input.replicas * input.tp),
       map_(input.schedule, input.pp, input.virtual_stages) {
-  if (in_.replicas < 1 || in_.tp < 1 || in_.ep < 1 || in_.replicas % in_.ep != 0) {
-    throw std::invalid_argument("engine: ep must divide the replicas");
-  }
-  if (in_.ep > 1 && in_.tp > 1) {
-    throw std::invalid_argument("engine: expert parallelism with tensor parallelism");
+  if (in_.replicas < 1 || in_.tp < 1 || in_.ep < 1 || width_ % in_.ep != 0) {
+    throw std::invalid_argument("engine: ep must divide a pipeline rank's replicas x tp GPUs");
   }
   if (int(in_.stages.size()) != map_.length()) {
     throw std::invalid_argument("engine: " + std::to_string(in_.stages.size()) +
@@ -847,8 +844,8 @@ void Engine::data_parallel_done(int p) {
 }
 
 // The rings run over every replica group of pipeline rank p: all replicas (of one
-// tensor-parallel shard) for the dense parameters, the replicas that hold the same experts (ep
-// apart) for the experts'.
+// tensor-parallel shard) for the dense parameters, the GPUs that hold the same experts (ep
+// apart: experts are not split by tensor parallelism) for the experts'.
 void Engine::start_zero_collective(int p, double dense, double expert, bool gather,
                                    std::function<void()> done) {
   const double bytes_per_param = gather ? kWeightBytes : kGradientBytes;
@@ -879,7 +876,7 @@ void Engine::start_zero_collective(int p, double dense, double expert, bool gath
   }
   for (int e = 0; e < in_.ep; ++e) {
     std::vector<int> holders;
-    for (int d = e; d < in_.replicas; d += in_.ep) holders.push_back(rank_of(p, d));
+    for (int k = e; k < width_; k += in_.ep) holders.push_back(rank_of(p, k));
     launch(holders, expert * bytes_per_param);
   }
   part_done();

@@ -85,7 +85,9 @@ struct EngineInput {
   int replicas = 1;        // data-parallel replicas
   int tp = 1;  // tensor-parallel ranks per replica (consecutive; they run the same work)
   // Ranks: pp x replicas x tp, rank = (p x replicas + d) x tp + t, GPU = rank.
-  int ep = 1;                       // replicas per EP group (consecutive; tp must be 1 when ep > 1)
+  // GPUs per EP group: consecutive ranks of one pipeline rank (its tensor-parallel shards
+  // included: with tp > 1 each routes its own rows of the sequence-parallel residual stream).
+  int ep = 1;
   int micro_batches = 1;            // per replica
   std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
   std::array<ExchangeBytes, kExchanges> exchanges{};  // at a balanced load
@@ -102,7 +104,7 @@ struct EngineInput {
   bool shard_optimizer = true;
   std::vector<double> dense_params;   // by model stage, replicated over all replicas (per
                                       // tensor-parallel shard: one ring per shard index)
-  std::vector<double> expert_params;  // by model stage, replicated over replicas / ep
+  std::vector<double> expert_params;  // by model stage, replicated over replicas x tp / ep
   std::vector<sim::Time> optimizer;   // by pipeline rank
   // The kernels of compute segments and of exchanges' setups, by the index they name.
   std::vector<std::vector<SegmentKernel>> kernel_lists;

@@ -245,21 +245,9 @@ std::vector<SegmentKernel> setup_kernels(const ChunkCostModel& costs, Exchange e
 
 }  // namespace
 
-std::string event_engine_limitation(const TrainingScenario& s) {
-  if (s.plan.tp > 1 && s.model.is_moe() && s.plan.ep > 1) {
-    return "the event-driven engine does not yet combine expert parallelism (ep = " +
-           std::to_string(s.plan.ep) +
-           ") with tensor parallelism (tp = " + std::to_string(s.plan.tp) + ")";
-  }
-  return "";
-}
-
 EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
                          int batch_sequences) {
   const auto& plan = s.plan;
-  if (const std::string why = event_engine_limitation(s); !why.empty()) {
-    throw std::invalid_argument(why);
-  }
   const std::vector<Stage> stages = split_stages(
       s.model, stage_count(plan.schedule, plan.pp, plan.virtual_stages), plan.stage_layers);
   EngineInput in;
@@ -281,7 +269,8 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
                                    node.gpus, s.max_nodes_per_token()});
     const int group_nodes = std::max(1, plan.ep / node.gpus);
     const int peers = std::min(plan.ep, node.gpus) - 1;
-    const double tokens = s.tokens_per_micro_batch();
+    // The rows each GPU routes: its share of the residual stream (layer_kernels.hpp).
+    const double tokens = double(costs.shapes().moe_tokens());
     // Every MoE layer runs the same communication-stream kernels before its all-to-alls.
     const LayerParts moe = costs.layer_parts(s.model.layers);
     for (int e = 0; e < kExchanges; ++e) {

@@ -11,9 +11,6 @@
 
 namespace codesim::workloads {
 
-// Why the event-driven engine cannot run a scenario yet (empty when it can).
-std::string event_engine_limitation(const TrainingScenario& scenario);
-
 // The engine's input for a scenario at a global batch of `batch_sequences`, its compute priced
 // by `costs` (the scenario's chunk cost model).
 EngineInput engine_input(const TrainingScenario& scenario, const ChunkCostModel& costs,

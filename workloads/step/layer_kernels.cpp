@@ -404,7 +404,7 @@ std::int64_t routed_rows_per_expert(const KernelShapes& s) {
   const auto& m = s.model;
   if (!m.is_moe()) return 0;
   return std::max<std::int64_t>(
-      1, std::int64_t(s.ep) * s.tokens * m.experts_per_token / m.routed_experts);
+      1, std::int64_t(s.ep) * s.moe_tokens() * m.experts_per_token / m.routed_experts);
 }
 
 namespace {
@@ -420,13 +420,18 @@ LayerKernels stored_layer_kernels(const KernelShapes& s, int layer) {
     add_residual(out.experts, s);
     return out;
   }
-  add_gate(out.attention, s);
-  if (s.ep > 1) add_dispatch(out.dispatch, s);
-  add_routed_experts(out.routed, s);
+  // The routed path on this GPU's own rows (KernelShapes::moe_tokens), as if tp were 1.
+  KernelShapes routed = s;
+  routed.tokens = s.moe_tokens();
+  routed.tp = 1;
+  add_gate(out.attention, routed);
+  if (s.ep > 1) add_dispatch(out.dispatch, routed);
+  add_routed_experts(out.routed, routed);
   if (m.shared_experts > 0) {
-    add_ffn(out.experts, s, kSharedExperts, std::int64_t{m.expert_ffn_dim} * m.shared_experts);
+    add_ffn(out.experts, s, kSharedExperts,
+            std::int64_t{m.expert_ffn_dim} * m.shared_experts / s.tp);
   }
-  if (s.ep > 1) add_combine(out.combine, s);
+  if (s.ep > 1) add_combine(out.combine, routed);
   add_residual(out.combine, s);
   return out;
 }

@@ -55,6 +55,12 @@ struct KernelShapes {
   double residual_rows() const {
     return sequence_parallel && tp > 1 ? double(tokens) / tp : double(tokens);
   }
+  // Tokens one GPU routes through an MoE block: its rows of the residual stream. With tp > 1
+  // (sequence parallelism required) each GPU of the group routes its own share of the sequence
+  // and the routed experts are not split by tensor parallelism (Megatron-Core's expert tensor
+  // parallelism 1): the gate, the all-to-alls, the routed experts and the combine see these
+  // rows; the shared experts are split like a dense FFN, over all the tokens.
+  std::int64_t moe_tokens() const { return sequence_parallel && tp > 1 ? tokens / tp : tokens; }
   // A notify's wait: one exchange of counts across the EP group over the network.
   double notify_latency_s = 0;
 };

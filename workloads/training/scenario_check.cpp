@@ -93,6 +93,20 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
                         m.kv_heads),
             common_divisors(m.heads, m.kv_heads));
   }
+  if (plan.tp > 1 && plan.sequence_parallel && s.tokens_per_micro_batch() % plan.tp != 0) {
+    problem(F::kSequenceParallel,
+            fmt::format("a micro-batch's {} tokens do not split over tp = {} for sequence "
+                        "parallelism",
+                        s.tokens_per_micro_batch(), plan.tp),
+            "false, or a sequence_length x micro_batch that tp divides");
+  }
+  if (plan.tp > 1 && m.is_moe() && !plan.sequence_parallel) {
+    problem(F::kSequenceParallel,
+            fmt::format("an MoE model with tp = {} routes each GPU's rows of the "
+                        "sequence-parallel residual stream (as Megatron-Core requires)",
+                        plan.tp),
+            "true");
+  }
   if (!m.is_moe() && plan.ep > 1) {
     problem(F::kExpertParallel,
             fmt::format("{} has no experts to spread over ep = {}", m.name, plan.ep), "1");

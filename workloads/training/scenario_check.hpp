@@ -20,6 +20,7 @@ enum class ScenarioField {
   kPipelineParallel,
   kVirtualStages,
   kTensorParallel,
+  kSequenceParallel,
   kExpertParallel,
   kMaxNodesPerToken,
   kStageLayers,
