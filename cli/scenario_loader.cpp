@@ -111,6 +111,8 @@ std::string key_of(const workloads::ScenarioProblem& problem) {
       return "plan.virtual_stages";
     case F::kTensorParallel:
       return "plan.tp";
+    case F::kContextParallel:
+      return "plan.cp";
     case F::kSequenceParallel:
       return "plan.sequence_parallel";
     case F::kExpertParallel:
@@ -360,13 +362,14 @@ std::vector<std::vector<double>> read_expert_counts(const YamlContext& ctx, cons
 
 void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
   MapReader r(ctx, node, "plan",
-              {"pp", "virtual_stages", "ep", "tp", "sequence_parallel", "zero", "schedule",
+              {"pp", "virtual_stages", "ep", "tp", "cp", "sequence_parallel", "zero", "schedule",
                "sequence_length", "global_batch", "micro_batch", "batch_ramp", "tokens", "comm_sms",
                "max_nodes_per_token", "precision", "recompute", "stage_layers", "routing"});
   auto& p = s.plan;
   p.pp = int(r.integer("pp", 1));
   p.ep = int(r.integer("ep", 1));
   p.tp = int(r.integer("tp", 1));
+  p.cp = int(r.integer("cp", 1));
   p.sequence_parallel = r.boolean("sequence_parallel", true);
   p.zero_stage = int(r.integer("zero", 1, 0));
   if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");

@@ -19,6 +19,7 @@ nlohmann::ordered_json breakdown_json(const workloads::StepBreakdown& b) {
   j["compute"] = b.compute_s;
   j["comm_sm_share"] = b.comm_sm_share_s;
   j["exposed_ep_comm"] = b.exposed_ep_comm_s;
+  j["exposed_cp_comm"] = b.exposed_cp_comm_s;
   j["pipeline_bubble"] = b.pipeline_bubble_s;
   j["dp_comm"] = b.dp_comm_s;
   j["optimizer"] = b.optimizer_s;
@@ -164,6 +165,7 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
       {"pp", s.plan.pp},
       {"ep", s.plan.ep},
       {"tp", s.plan.tp},
+      {"cp", s.plan.cp},
       {"dp", s.dp()},
       {"schedule", schedule_registry().name_of(s.plan.schedule)},
       {"micro_batches", e.step.micro_batches},
@@ -187,9 +189,10 @@ std::string training_summary(const workloads::TrainingScenario& s,
   auto line = [&](const std::string& text) { out += text + "\n"; };
   const auto& b = e.step.breakdown;
   const double step = e.step.step_time_s;
-  line(fmt::format("codesim train: {} ({} x {}, {}; {} PP{} EP{} TP{} DP{})", s.name, s.gpus(),
+  line(fmt::format("codesim train: {} ({} x {}, {}; {} PP{} EP{} TP{}{} DP{})", s.name, s.gpus(),
                    s.gpu.name, s.model.name, schedule_registry().name_of(s.plan.schedule),
-                   s.plan.pp, s.plan.ep, s.plan.tp, s.dp()));
+                   s.plan.pp, s.plan.ep, s.plan.tp,
+                   s.plan.cp > 1 ? fmt::format(" CP{}", s.plan.cp) : "", s.dp()));
   line(
       fmt::format("  model          {:.1f}B params, {:.1f}B activated, {:.1f} GFLOPs/token "
                   "(training, causal, seq {})",
@@ -203,6 +206,7 @@ std::string training_summary(const workloads::TrainingScenario& s,
   part("compute", b.compute_s);
   part("comm-SM share", b.comm_sm_share_s);
   part("exposed EP all-to-all", b.exposed_ep_comm_s);
+  if (s.plan.cp > 1) part("exposed CP ring", b.exposed_cp_comm_s);
   part("pipeline bubble", b.pipeline_bubble_s);
   part(s.plan.zero_stage >= 1 ? "DP sync (ZeRO-1)" : "DP sync (all-reduce)", b.dp_comm_s);
   part("optimizer", b.optimizer_s);

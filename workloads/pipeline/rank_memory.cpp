@@ -18,7 +18,7 @@ MemoryParams memory_params(const TrainingScenario& s) {
   p.zero_stage = s.plan.zero_stage;
   p.gemm_precision = s.plan.gemm_precision;
   p.recompute = s.plan.recompute;
-  p.dp = s.dp();
+  p.dp = s.gradient_replicas();
   p.expert_dp = s.expert_dp();
   p.micro_batches = s.micro_batches();
   p.tokens_per_micro_batch = s.tokens_per_micro_batch();

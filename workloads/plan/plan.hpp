@@ -51,6 +51,10 @@ struct TrainingPlan {
   int pp = 1;  // pipeline ranks
   int ep = 1;  // expert-parallel group size
   int tp = 1;  // tensor parallel
+  // Context parallelism (ring attention): each sequence split over cp GPUs in 2 x cp chunks (each
+  // GPU a chunk from each end, balancing the causal mask), K and V passed round the ring during
+  // attention. Ranks: tp innermost, then cp, then dp (Megatron-Core's order).
+  int cp = 1;
   // Megatron-LM's sequence parallelism with tp > 1: the residual stream split over the group,
   // all-gathers and reduce-scatters in place of all-reduces.
   bool sequence_parallel = true;

@@ -25,14 +25,21 @@ struct TrainingScenario {
   CostSpec cost;
 
   int gpus() const { return cluster.gpus(); }
-  int dp() const { return gpus() / (plan.pp * plan.tp); }  // data-parallel degree
+  // Data-parallel degree: the replicas the batch is split over.
+  int dp() const { return gpus() / (plan.pp * plan.tp * plan.cp); }
+  // GPUs holding the same parameter shard, whose gradients are reduced together (and over which
+  // ZeRO-1 shards the optimizer): the data-parallel and context-parallel ranks.
+  int gradient_replicas() const { return dp() * plan.cp; }
   int gpus_per_stage() const { return gpus() / plan.pp; }
   int expert_dp() const { return gpus_per_stage() / plan.ep; }  // replicas of each expert
   int micro_batches(int batch_sequences) const {
     return batch_sequences / (dp() * plan.micro_batch_sequences);
   }
   int micro_batches() const { return micro_batches(plan.global_batch_sequences); }
-  int tokens_per_micro_batch() const { return plan.micro_batch_sequences * plan.sequence_length; }
+  // Tokens of a micro-batch one GPU holds: its share under context parallelism.
+  int tokens_per_micro_batch() const {
+    return plan.micro_batch_sequences * plan.sequence_length / plan.cp;
+  }
   int max_nodes_per_token() const {
     return plan.max_nodes_per_token > 0 ? plan.max_nodes_per_token : model.max_groups_per_token;
   }

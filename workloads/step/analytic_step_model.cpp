@@ -25,6 +25,8 @@ struct StageTimes {
   double w = 0, w_pair = 0;  // weight-gradient compute
   double f_comm = 0;         // communication the forward cannot finish without (all-to-alls, TP)
   double b_comm = 0;
+  double f_ring = 0;  // ring attention's K/V exchange not hidden by attention (context parallel)
+  double b_ring = 0;
 };
 
 // What one operation costs: its compute on every SM, the extra time the SMs and HBM bandwidth
@@ -34,7 +36,8 @@ struct OpTimes {
   double compute = 0;
   double comm_sm_share = 0;
   double exposed_comm = 0;
-  double duration() const { return compute + comm_sm_share + exposed_comm; }
+  double exposed_ring = 0;
+  double duration() const { return compute + comm_sm_share + exposed_comm + exposed_ring; }
 };
 
 OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTimes* backward) {
@@ -43,10 +46,12 @@ OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTim
     case PipelineOp::Kind::kForward:
       t.compute = forward->f;
       t.exposed_comm = forward->f_comm;
+      t.exposed_ring = forward->f_ring;
       break;
     case PipelineOp::Kind::kBackward:
       t.compute = backward->b + (op.split_backward ? 0.0 : backward->w);
       t.exposed_comm = backward->b_comm;
+      t.exposed_ring = backward->b_ring;
       break;
     case PipelineOp::Kind::kWeight:
       t.compute = backward->w;
@@ -59,6 +64,7 @@ OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTim
       t.comm_sm_share = pair - t.compute;
       const double comm = forward->f_comm + backward->b_comm;
       t.exposed_comm = std::max(0.0, comm - pair);
+      t.exposed_ring = forward->f_ring + backward->b_ring;
       break;
     }
   }
@@ -152,15 +158,34 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   const Links links = links_of(s);
   // GPUs of one pipeline rank (its replicas and tensor-parallel shards) sit consecutively, so
   // they share a node only when they fit in one.
-  const int width = s.dp() * plan.tp;
+  const int width = s.gpus_per_stage();
   const bool rank_in_one_node = width <= s.cluster.node.gpus;
 
+  // Ring attention (cp > 1): each layer's K/V blocks go to the next GPU of the ring (tp apart:
+  // over NVLink when the ring's cp x tp GPUs share a node) while the attention of the first
+  // cp - 1 steps runs; what outlasts it is exposed.
+  const ContextRingTraffic context_ring = costs.context_ring();
+  double ring_exposed_f = 0, ring_exposed_b = 0;
+  if (context_ring.steps > 0) {
+    const bool ring_in_node = plan.cp * plan.tp <= s.cluster.node.gpus;
+    const double rate = ring_in_node ? links.nvlink_Bps : links.ib_Bps;
+    const double latency = ring_in_node ? links.nvlink_latency_s : links.ib_latency_s;
+    const double overlapped = double(context_ring.steps) / plan.cp;
+    auto exposed = [&](double bytes, bool backward) {
+      const double attention = costs.attention_core(s.model.layers - 1, backward).seconds;
+      return std::max(0.0, bytes / rate + latency - overlapped * attention);
+    };
+    ring_exposed_f = exposed(context_ring.forward_bytes_per_gpu, false);
+    ring_exposed_b = exposed(context_ring.backward_bytes_per_gpu, true);
+  }
   std::vector<StageTimes> times;
   for (const Stage& stage : stages) {
     const ChunkCost c = costs.stage(stage);
+    const int layers = stage.layers + stage.mtp_modules;
     times.push_back({c.forward.compute_s, c.forward.pair_compute_s, c.backward_input.compute_s,
                      c.backward_input.pair_compute_s, c.backward_weight.compute_s,
-                     c.backward_weight.pair_compute_s, c.forward.comm_s, c.backward_input.comm_s});
+                     c.backward_weight.pair_compute_s, c.forward.comm_s, c.backward_input.comm_s,
+                     layers * ring_exposed_f, layers * ring_exposed_b});
   }
   auto op_of = [&](const PipelineOp& op, int forward_stage, int backward_stage) {
     return op_times(op, forward_stage >= 0 ? &times[forward_stage] : nullptr,
@@ -228,6 +253,7 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         b.compute_s += t.compute;
         b.comm_sm_share_s += t.comm_sm_share;
         b.exposed_ep_comm_s += t.exposed_comm;
+        b.exposed_cp_comm_s += t.exposed_ring;
         switch (op.kind) {
           case PipelineOp::Kind::kForward:
             t4.one_f_s += t.duration();
@@ -267,10 +293,11 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         b.compute_s += share * compute;
         b.comm_sm_share_s += in_pairs * share * (pair - compute);
         b.exposed_ep_comm_s += share * (overlapped ? std::max(0.0, comm - pair) : comm);
-        mean.f += (t.f + t.f_comm) / held.size();
-        mean.b += (t.b + t.w + t.b_comm) / held.size();
+        b.exposed_cp_comm_s += share * (t.f_ring + t.b_ring);
+        mean.f += (t.f + t.f_comm + t.f_ring) / held.size();
+        mean.b += (t.b + t.w + t.b_comm + t.b_ring) / held.size();
         mean.w += t.w / held.size();
-        mean.fb += std::max(pair, comm) / held.size();
+        mean.fb += (std::max(pair, comm) + t.f_ring + t.b_ring) / held.size();
       }
       b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
     }
@@ -293,9 +320,10 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
   };
   const double rate = rank_in_one_node ? links.nvlink_Bps : links.ib_Bps;
   const double latency = rank_in_one_node ? links.nvlink_latency_s : links.ib_latency_s;
-  const int ring_steps = std::max(s.dp(), s.expert_dp()) - 1;
+  const int replicas = s.gradient_replicas();
+  const int ring_steps = std::max(replicas, s.expert_dp()) - 1;
   auto ring_seconds = [&](const StageParams& params, double bytes_per_param, int passes) {
-    const double bytes = passes * (ring(params.dense * bytes_per_param, s.dp()) +
+    const double bytes = passes * (ring(params.dense * bytes_per_param, replicas) +
                                    ring(params.expert * bytes_per_param, s.expert_dp()));
     return bytes > 0 ? bytes / rate + passes * ring_steps * latency : 0.0;
   };
@@ -321,7 +349,7 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     gather[rank] = sharded ? ring_seconds(held, kWeightBytes, 1) : 0.0;
     const double per_param = sharded ? kGradientBytes + kWeightBytes : 2 * kGradientBytes;
     dp_bytes[rank] =
-        ring(held.dense * per_param, s.dp()) + ring(held.expert * per_param, s.expert_dp());
+        ring(held.dense * per_param, replicas) + ring(held.expert * per_param, s.expert_dp());
   }
   double slowest = -1;
   for (int rank = 0; rank < plan.pp; ++rank) {

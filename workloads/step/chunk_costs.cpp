@@ -39,6 +39,7 @@ ChunkCostParams chunk_cost_params(const TrainingScenario& s) {
   p.node = s.cluster.node;
   p.tp = s.plan.tp;
   p.sequence_parallel = s.plan.sequence_parallel;
+  p.cp = s.plan.cp;
   p.ep = s.plan.ep;
   p.max_nodes_per_token = s.max_nodes_per_token();
   p.sequence_length = s.plan.sequence_length;
@@ -123,6 +124,39 @@ double ChunkCostModel::comm_stream_seconds(const std::vector<models::Kernel>& ke
     if (k.stream == models::KernelStream::kCommunication) s += compute_.kernel_seconds(k, full_);
   }
   return s;
+}
+
+ContextRingTraffic context_ring_traffic(const models::ModelConfig& m, double tokens, int tp,
+                                        int cp) {
+  ContextRingTraffic out;
+  if (cp <= 1) return out;
+  const double per_token =
+      m.attention == models::AttentionKind::kMultiLatent
+          ? double(m.heads / tp) * (models::attention_qk_dim(m) + models::attention_v_dim(m))
+          : double(std::max(1, m.kv_heads / tp)) * (m.head_dim + m.v_head_dim);
+  out.steps = cp - 1;
+  out.forward_bytes_per_gpu = out.steps * tokens * per_token * 2.0;
+  out.backward_bytes_per_gpu = 2 * out.forward_bytes_per_gpu;
+  return out;
+}
+
+PricedKernel ChunkCostModel::attention_core(int layer, bool backward) const {
+  const LayerKernels k = kernels(layer);
+  const auto kind =
+      backward ? models::KernelKind::kAttentionBackward : models::KernelKind::kAttentionForward;
+  for (const PricedKernel& p : price(backward ? k.attention.backward : k.attention.forward)) {
+    if (p.kernel.kind == kind) return p;
+  }
+  return {};
+}
+
+ContextRingTraffic ChunkCostModel::context_ring() const {
+  ContextRingTraffic r =
+      context_ring_traffic(params_.model, double(params_.tokens), params_.tp, params_.cp);
+  // Full recomputation runs the forward's ring again in the backward: its bytes join the
+  // backward's ring.
+  if (params_.recompute.full) r.backward_bytes_per_gpu += r.forward_bytes_per_gpu;
+  return r;
 }
 
 double pipeline_send_bytes(double tokens, int hidden, int tp) {
@@ -383,6 +417,18 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
                                    std::string(r.rmsnorm ? "RMSNorm outputs" : "") +
                                        (r.rmsnorm && r.mla_up_projection ? ", " : "") +
                                        (r.mla_up_projection ? "MLA up-projections" : "")));
+  if (s.plan.cp > 1) {
+    a.push_back(fmt::format(
+        "Context parallelism {} (ring attention, Megatron-Core's order: tp, then cp, then dp): "
+        "every sequence in 2 x cp chunks, each GPU two of them (balancing the causal mask), so "
+        "its GEMMs, norms and activations are 1/cp of a micro-batch's and its attention 1/cp of "
+        "the whole sequence's FLOPs. Per layer each GPU sends the next GPU of its ring its K and "
+        "V blocks of cp - 1 steps (the backward: with their gradients{}) as one transfer on the "
+        "topology, while the attention of the first cp - 1 of its cp steps runs; the last step "
+        "waits for the blocks (exposed CP ring). Gradients are reduced and ZeRO-1 sharded over "
+        "dp x cp GPUs.",
+        s.plan.cp, s.plan.recompute.full ? ", and the recomputed forward's ring again" : ""));
+  }
   if (s.plan.tp > 1) {
     a.push_back(fmt::format(
         "Tensor parallelism {} (Megatron-LM){}: per layer and pass {}, 4 (t - 1) / t of the "

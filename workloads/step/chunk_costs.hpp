@@ -85,6 +85,7 @@ struct ChunkCostParams {
   topo::NodeSpec node;
   int tp = 1;
   bool sequence_parallel = true;
+  int cp = 1;  // context parallel: `tokens` are one GPU's share of the micro-batch
   int ep = 1;
   int max_nodes_per_token = 0;  // node-limited routing M (resolved: the model's default applied)
   int sequence_length = 4096;
@@ -113,6 +114,21 @@ TensorParallelTraffic tensor_parallel_traffic(double tokens, int hidden, int tp,
 // optimisation sends a slice and all-gathers it over NVLink on arrival).
 double pipeline_send_bytes(double tokens, int hidden, int tp);
 
+// Context parallelism's ring attention in one layer (Liu et al., "Ring Attention", 2023; as
+// Megatron-Core and Transformer Engine run it): each GPU holds `tokens` of every sequence's
+// 2 x cp chunks, and in cp - 1 steps passes the K and V blocks it holds to the next GPU of the
+// ring while it computes attention on the block it has; in the backward the blocks travel with
+// their gradients (dK, dV). Bytes each GPU sends in one pass, BF16: K and V of its tokens for its
+// tp shard of the heads (GQA's KV heads; MLA's per-head keys and values, after the
+// up-projection).
+struct ContextRingTraffic {
+  int steps = 0;  // cp - 1
+  double forward_bytes_per_gpu = 0;
+  double backward_bytes_per_gpu = 0;  // K, V and dK, dV
+};
+ContextRingTraffic context_ring_traffic(const models::ModelConfig& model, double tokens, int tp,
+                                        int cp);
+
 // What the cost model assumes, each with its source: the lines both step models print under
 // --explain (compute, attention, element-wise rates, the comm-SM rule, the optimizer, memory,
 // the stage split).
@@ -135,6 +151,11 @@ class ChunkCostModel {
   const KernelShapes& shapes() const { return shapes_; }
 
   LayerKernels kernels(int layer) const;  // layer == model.layers: an MTP module's block
+  // The fused attention kernel of a layer's forward (or input-gradient backward), priced: what
+  // ring attention's K/V exchange overlaps.
+  PricedKernel attention_core(int layer, bool backward) const;
+  // This plan's ring attention traffic per layer (zero without context parallelism).
+  ContextRingTraffic context_ring() const;
   std::vector<PricedKernel> price(const std::vector<models::Kernel>& kernels) const;
   // The compute-stream kernels of a piece, every pass; communication-stream ones are left out.
   ChunkCost cost(const PieceKernels& piece) const;

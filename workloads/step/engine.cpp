@@ -27,7 +27,7 @@ enum class Pass : std::uint8_t { kForward, kBackward, kBackwardFull, kWeight };
 // A flow's tag: what it belongs to in the top two bits, which one (an exchange slot, or a
 // pipeline inbox key) below.
 struct FlowTag {
-  enum Kind : std::uint64_t { kExchange = 0, kPipeline = 1 };
+  enum Kind : std::uint64_t { kExchange = 0, kPipeline = 1, kRing = 2 };
   static constexpr int kPayloadBits = 62;
   static constexpr std::uint64_t kPayloadMask = (std::uint64_t{1} << kPayloadBits) - 1;
   static std::uint64_t pack(Kind kind, std::uint64_t payload) {
@@ -71,6 +71,25 @@ struct ExchangeKey {
   }
 };
 
+// Ring attention's K/V blocks for one segment of one thread, keyed by the GPU that receives them:
+// rank, micro-batch, position, direction, pass, segment.
+struct RingKey {
+  static constexpr int kSegmentBits = 11;
+  static constexpr int kMicroBatchBits = 20;
+  static constexpr int kPositionBits = InboxKey::kPositionBits;
+  static constexpr int kLowBits = kSegmentBits + kMicroBatchBits + kPositionBits + 1 + 2;
+  static constexpr int kRankBits = FlowTag::kPayloadBits - kLowBits;
+  static std::uint64_t pack(int rank, int micro_batch, int position, int direction, int pass,
+                            std::uint32_t segment) {
+    return (std::uint64_t(std::uint32_t(rank)) << kLowBits) |
+           (std::uint64_t(micro_batch) << (kSegmentBits + kPositionBits + 3)) |
+           (std::uint64_t(position) << (kSegmentBits + 3)) |
+           (std::uint64_t(direction) << (kSegmentBits + 2)) |
+           (std::uint64_t(pass) << kSegmentBits) | segment;
+  }
+  static int rank(std::uint64_t key) { return int(key >> kLowBits); }
+};
+
 // Throws std::invalid_argument unless 0 <= value < 2^bits.
 void check_fits(std::int64_t value, int bits, const char* what) {
   if (value < 0 || value >= (std::int64_t{1} << bits)) {
@@ -94,6 +113,7 @@ class Engine {
     std::uint8_t chunk = 0;  // of its pipeline rank
     std::uint32_t segment = 0;
     bool in_exchange = false;  // waiting for its all-to-all to finish
+    bool in_ring = false;      // waiting for ring attention's K/V blocks
     Time arrived;              // at that all-to-all
   };
   struct Rank {
@@ -171,6 +191,13 @@ class Engine {
   void on_compute_done(sim::Simulator& sim, std::uint64_t payload);
   void record(int rank, const Thread& t, TraceSpan::Stream stream, Time start);
 
+  // Ring attention: the next GPU of a rank's context-parallel ring, the key of a thread's blocks
+  // at a GPU, sending them on, and a ring segment's two ends (its compute, the blocks' arrival).
+  int ring_next(int rank) const;
+  std::uint64_t ring_key(int rank, const Thread& t) const;
+  void start_ring(int rank, int index);
+  void ring_compute_done(int rank, int index);
+  void deliver_ring(std::uint64_t key);
   // The flows of one all-to-all of an EP group: their routes (cached in the network) and whether
   // they cross the fabric; the same for every all-to-all of the group.
   struct GroupFlow {
@@ -219,6 +246,7 @@ class Engine {
   std::vector<std::uint32_t> free_exchanges_;
   std::unordered_map<std::uint64_t, std::uint32_t> exchange_slots_;
   std::unordered_map<std::uint64_t, Inbox> inboxes_;
+  std::unordered_map<std::uint64_t, Inbox> ring_inboxes_;
   std::vector<std::vector<GroupFlow>> group_flows_;
   std::vector<DataParallel> data_parallel_;
   int ranks_reduced_ = 0;  // pipeline ranks whose every chunk is reduce-scattered
@@ -233,6 +261,9 @@ Engine::Engine(const EngineInput& input, ClusterNetwork* network)
       map_(input.schedule, input.pp, input.virtual_stages) {
   if (in_.replicas < 1 || in_.tp < 1 || in_.ep < 1 || width_ % in_.ep != 0) {
     throw std::invalid_argument("engine: ep must divide a pipeline rank's replicas x tp GPUs");
+  }
+  if (in_.cp < 1 || in_.replicas % in_.cp != 0) {
+    throw std::invalid_argument("engine: cp must divide the replicas");
   }
   if (int(in_.stages.size()) != map_.length()) {
     throw std::invalid_argument("engine: " + std::to_string(in_.stages.size()) +
@@ -435,7 +466,15 @@ void Engine::check_key_ranges() const {
     for (const auto* list :
          {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
       check_fits(std::int64_t(list->size()), ExchangeKey::kSegmentBits, "segments of a pass");
+      if (in_.cp > 1) {
+        check_fits(std::int64_t(list->size()), RingKey::kSegmentBits,
+                   "segments of a ring-attention pass");
+      }
     }
+  }
+  if (in_.cp > 1) {
+    check_fits(std::int64_t(ranks_.size()) - 1, RingKey::kRankBits, "ranks with ring attention");
+    check_fits(in_.micro_batches - 1, RingKey::kMicroBatchBits, "micro-batches");
   }
 }
 
@@ -478,10 +517,16 @@ void Engine::advance(int r, int index) {
     finish_thread(r, index);
     return;
   }
-  if (segs[t.segment].kind == Segment::Kind::kCompute) {
-    queue_compute(r, index);
-  } else {
-    arrive_exchange(r, index);
+  switch (segs[t.segment].kind) {
+    case Segment::Kind::kCompute:
+      queue_compute(r, index);
+      break;
+    case Segment::Kind::kAllToAll:
+      arrive_exchange(r, index);
+      break;
+    case Segment::Kind::kRing:
+      start_ring(r, index);
+      break;
   }
 }
 
@@ -541,9 +586,13 @@ void Engine::queue_compute(int r, int index) {
 void Engine::charge_idle(Rank& rank) {
   if (!rank.computing) {
     const Time idle = sim_.now() - rank.idle_since;
-    const bool exchange = (rank.threads[0].live && rank.threads[0].in_exchange) ||
-                          (rank.threads[1].live && rank.threads[1].in_exchange);
-    (exchange ? rank.times.wait_all_to_all : rank.times.wait_pipeline) += idle;
+    auto any = [&](bool Thread::*waiting) {
+      return (rank.threads[0].live && rank.threads[0].*waiting) ||
+             (rank.threads[1].live && rank.threads[1].*waiting);
+    };
+    (any(&Thread::in_exchange) ? rank.times.wait_all_to_all
+     : any(&Thread::in_ring)   ? rank.times.wait_ring
+                               : rank.times.wait_pipeline) += idle;
   }
   rank.idle_since = sim_.now();
 }
@@ -595,9 +644,70 @@ void Engine::on_compute_done(sim::Simulator&, std::uint64_t payload) {
   if (rank.forwards_left == 0 && rank.threads[index].pass == Pass::kWeight) {
     rank.times.trailing_weights += sim_.now() - rank.compute_started;
   }
+  if (segments(rank.threads[index])[rank.threads[index].segment].kind == Segment::Kind::kRing) {
+    ring_compute_done(r, index);
+  } else {
+    ++rank.threads[index].segment;
+    advance(r, index);
+  }
+  try_compute(r);
+}
+
+int Engine::ring_next(int r) const {
+  const int k = slot_of(r);
+  const int t = k % in_.tp;
+  const int d = k / in_.tp;
+  const int c = d % in_.cp;
+  return rank_of(pipeline_rank(r), (d - c + (c + 1) % in_.cp) * in_.tp + t);
+}
+
+std::uint64_t Engine::ring_key(int r, const Thread& t) const {
+  return RingKey::pack(r, t.micro_batch, t.position, t.direction, int(t.pass), t.segment);
+}
+
+void Engine::start_ring(int r, int index) {
+  const Thread& t = ranks_[r].threads[index];
+  const int next = ring_next(r);
+  const std::uint64_t key = ring_key(next, t);
+  const double bytes = segments(t)[t.segment].bytes;
+  if (next == r || !net_ || bytes <= 0) {
+    deliver_ring(key);
+  } else {
+    start_flow(r, next, bytes, FlowTag::pack(FlowTag::kRing, key));
+  }
+  queue_compute(r, index);
+}
+
+void Engine::ring_compute_done(int r, int index) {
+  Rank& rank = ranks_[r];
+  Thread& t = rank.threads[index];
+  const std::uint64_t key = ring_key(r, t);
+  auto it = ring_inboxes_.find(key);
+  if (it != ring_inboxes_.end() && it->second.arrived) {
+    ring_inboxes_.erase(it);
+    ++t.segment;
+    advance(r, index);
+    return;
+  }
+  charge_idle(rank);
+  t.in_ring = true;
+  ring_inboxes_[key].waiter = index;
+}
+
+void Engine::deliver_ring(std::uint64_t key) {
+  Inbox& inbox = ring_inboxes_[key];
+  if (inbox.waiter < 0) {
+    inbox.arrived = true;
+    return;
+  }
+  const int index = inbox.waiter;
+  ring_inboxes_.erase(key);
+  const int r = RingKey::rank(key);
+  Rank& rank = ranks_[r];
+  charge_idle(rank);
+  rank.threads[index].in_ring = false;
   ++rank.threads[index].segment;
   advance(r, index);
-  try_compute(r);
 }
 
 void Engine::arrive_exchange(int r, int index) {
@@ -781,11 +891,18 @@ void Engine::start_flow(int src, int dst, double bytes, std::uint64_t tag) {
 void Engine::on_flow_done(sim::Simulator&, void* self, std::uint64_t tag) {
   auto& engine = *static_cast<Engine*>(self);
   const std::uint64_t payload = FlowTag::payload(tag);
-  if (FlowTag::kind(tag) == FlowTag::kExchange) {
-    ExchangeRun& run = engine.exchanges_[payload];
-    if (--run.flows_left == 0) engine.finish_exchange(std::uint32_t(payload));
-  } else {
-    engine.deliver(payload);
+  switch (FlowTag::kind(tag)) {
+    case FlowTag::kExchange: {
+      ExchangeRun& run = engine.exchanges_[payload];
+      if (--run.flows_left == 0) engine.finish_exchange(std::uint32_t(payload));
+      break;
+    }
+    case FlowTag::kPipeline:
+      engine.deliver(payload);
+      break;
+    case FlowTag::kRing:
+      engine.deliver_ring(payload);
+      break;
   }
 }
 

@@ -31,8 +31,12 @@ namespace codesim::workloads {
 
 class ClusterNetwork;
 
+// kRing: ring attention's overlapped steps (context parallelism): the rank sends `bytes` (its
+// K/V blocks of the cp - 1 steps, as one transfer) to the next GPU of its context-parallel ring
+// and computes `duration` (the attention of those steps) meanwhile; the segment ends when both
+// its compute and the blocks from the previous GPU of the ring are done.
 struct Segment {
-  enum class Kind : std::uint8_t { kCompute, kAllToAll };
+  enum class Kind : std::uint8_t { kCompute, kAllToAll, kRing };
   Kind kind = Kind::kCompute;
   Exchange exchange = Exchange::kForwardDispatch;  // kAllToAll
   // kCompute: on every SM, and in an overlapped pair (on the SMs and with the HBM bandwidth the
@@ -45,6 +49,7 @@ struct Segment {
   sim::Time routed;
   sim::Time pair_routed;
   int layer = -1;  // the model layer of an MoE piece, -1 otherwise
+  double bytes = 0;  // kRing: sent to the next GPU of the ring
   // kCompute: the kernels it is made of (EngineInput::kernel_lists), for traces and reports;
   // kNoKernels when the input does not say.
   std::uint32_t kernels = kNoKernels;
@@ -84,6 +89,9 @@ struct EngineInput {
   int virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B)
   int replicas = 1;        // data-parallel replicas
   int tp = 1;  // tensor-parallel ranks per replica (consecutive; they run the same work)
+  // Context-parallel ranks among the replicas: replica d = data-parallel index x cp + ring
+  // position; a ring's GPUs are tp apart.
+  int cp = 1;
   // Ranks: pp x replicas x tp, rank = (p x replicas + d) x tp + t, GPU = rank.
   // GPUs per EP group: consecutive ranks of one pipeline rank (its tensor-parallel shards
   // included: with tp > 1 each routes its own rows of the sequence-parallel residual stream).
@@ -134,6 +142,7 @@ struct RankTimes {
   sim::Time compute;           // busy time of the compute stream, at the full SMs' speed
   sim::Time comm_sm_share;     // the rest of its busy time: compute slowed in overlapped pairs
   sim::Time wait_all_to_all;   // compute stream idle while a thread waits on an all-to-all
+  sim::Time wait_ring;         // compute stream idle while a thread waits on ring attention's K/V
   sim::Time wait_pipeline;     // compute stream idle otherwise before its last operation ends
   sim::Time operations_done;   // when its last operation ended
   sim::Time warm_up_end;       // its first operation with a backward started

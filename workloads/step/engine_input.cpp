@@ -96,6 +96,14 @@ class SegmentBuilder {
     segs.push_back(segment(work, routed, layer));
   }
 
+  // Ring attention's overlapped steps: `work` computed while `bytes` go to the next GPU.
+  void ring(std::vector<Segment>& segs, const Work& work, double bytes) {
+    Segment s = segment(work, {}, -1);
+    s.kind = Segment::Kind::kRing;
+    s.bytes = bytes;
+    segs.push_back(s);
+  }
+
   void exchange(std::vector<Segment>& segs, Exchange exchange, int layer) {
     Segment s;
     s.kind = Segment::Kind::kAllToAll;
@@ -120,11 +128,47 @@ class SegmentBuilder {
   std::vector<std::vector<SegmentKernel>>& lists_;
 };
 
+// Ring attention (context parallelism) cuts a pass of the attention piece at its fused attention
+// kernel: what is listed before it (`head`), its first cp - 1 of cp steps, which the K/V ring
+// overlaps (`ring`), and the rest with its last step, after the last blocks arrived.
+struct RingCut {
+  Work head;
+  Work ring;
+  Work rest;
+};
+
+RingCut cut_at_attention(const ChunkCostModel& costs, const std::vector<models::Kernel>& pass,
+                         models::KernelKind core, int cp) {
+  RingCut cut;
+  Work* into = &cut.head;
+  const double overlapped = double(cp - 1) / cp;
+  for (const PricedKernel& p : costs.price(pass)) {
+    if (p.kernel.stream != models::KernelStream::kCompute) continue;
+    if (p.kernel.kind == core && into == &cut.head) {
+      cut.ring.seconds = overlapped * p.seconds;
+      cut.ring.pair_seconds = overlapped * p.pair_seconds;
+      cut.ring.kernels.push_back({p.kernel.name, cut.ring.seconds, cut.ring.pair_seconds, false});
+      into = &cut.rest;
+      into->seconds += p.seconds - cut.ring.seconds;
+      into->pair_seconds += p.pair_seconds - cut.ring.pair_seconds;
+      into->kernels.push_back({p.kernel.name, p.seconds - cut.ring.seconds,
+                               p.pair_seconds - cut.ring.pair_seconds, false});
+      continue;
+    }
+    into->seconds += p.seconds;
+    into->pair_seconds += p.pair_seconds;
+    into->kernels.push_back({p.kernel.name, p.seconds, p.pair_seconds, false});
+  }
+  return cut;
+}
+
 // The passes of one model stage: each layer's pieces, their kernels priced by the chunk cost
 // model, an MoE layer cut at its all-to-alls; the backward runs the layers in reverse.
 StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig& model,
                          const Stage& stage, bool ep_exchanges,
                          std::vector<std::vector<SegmentKernel>>& lists) {
+  const ContextRingTraffic ring = costs.context_ring();
+  const int cp = ring.steps + 1;
   struct Piece {
     PieceWork before;   // compute before the dispatch (the whole piece when nothing cuts it)
     PieceWork between;  // between dispatch and combine, routed experts apart
@@ -132,6 +176,10 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
     PieceWork after;    // after the combine
     bool exchange = false;
     int layer = -1;
+    // Ring attention: compute before the ring and the ring's overlapped steps, forward and
+    // input-gradient backward (the rest of the attention piece is in `before`).
+    bool ring = false;
+    Work ring_head_forward, ring_forward, ring_head_backward, ring_backward;
   };
   std::vector<Piece> pieces;
   auto whole = [&](const PieceKernels& kernels) {
@@ -144,6 +192,19 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
     const LayerParts parts = costs.layer_parts(layer);
     Piece p;
     p.before = piece_work(costs, k.attention);
+    if (cp > 1) {
+      const RingCut f =
+          cut_at_attention(costs, k.attention.forward, models::KernelKind::kAttentionForward, cp);
+      const RingCut b =
+          cut_at_attention(costs, k.attention.backward, models::KernelKind::kAttentionBackward, cp);
+      p.ring = true;
+      p.ring_head_forward = f.head;
+      p.ring_forward = f.ring;
+      p.before.forward = f.rest;
+      p.ring_head_backward = b.head;
+      p.ring_backward = b.ring;
+      p.before.backward = b.rest;
+    }
     add_series_comm(p.before.forward, costs.tensor_parallel_seconds(false));
     add_series_comm(p.before.backward, costs.tensor_parallel_seconds(true));
     p.between = piece_work(costs, k.dispatch);
@@ -182,6 +243,10 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
   SegmentBuilder build(lists);
   StagePasses out;
   for (const Piece& piece : pieces) {
+    if (piece.ring) {
+      build.compute(out.forward, piece.ring_head_forward);
+      build.ring(out.forward, piece.ring_forward, ring.forward_bytes_per_gpu);
+    }
     build.compute(out.forward, piece.before.forward);
     if (piece.exchange) {
       build.exchange(out.forward, Exchange::kForwardDispatch, piece.layer);
@@ -202,6 +267,12 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
                    piece.layer);
       build.exchange(out.backward, Exchange::kBackwardDispatch, piece.layer);
       build.exchange(out.backward_full, Exchange::kBackwardDispatch, piece.layer);
+    }
+    if (piece.ring) {
+      for (std::vector<Segment>* pass : {&out.backward, &out.backward_full}) {
+        build.compute(*pass, piece.ring_head_backward);
+        build.ring(*pass, piece.ring_backward, ring.backward_bytes_per_gpu);
+      }
     }
     build.compute(out.backward, piece.before.backward);
     build.compute(out.backward_full, piece.before.full_backward());
@@ -254,7 +325,8 @@ EngineInput engine_input(const TrainingScenario& s, const ChunkCostModel& costs,
   in.schedule = plan.schedule;
   in.pp = plan.pp;
   in.virtual_stages = plan.virtual_stages;
-  in.replicas = s.dp();
+  in.replicas = s.gradient_replicas();
+  in.cp = plan.cp;
   in.tp = plan.tp;
   const bool ep_exchanges = s.model.is_moe() && plan.ep > 1;
   in.ep = ep_exchanges ? plan.ep : 1;

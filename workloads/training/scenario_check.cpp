@@ -75,6 +75,20 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
               fmt::format("a multiple of {}", plan.ep));
     }
   }
+  if (plan.cp > 1 && plan.sequence_length % (2 * plan.cp) != 0) {
+    problem(F::kContextParallel,
+            fmt::format("cp = {} does not split {}-token sequences into 2 x cp equal chunks",
+                        plan.cp, plan.sequence_length),
+            "a cp with 2 x cp dividing the sequence length");
+    return problems;
+  }
+  if (plan.cp > 1 && gpus % (plan.pp * plan.tp * plan.cp) != 0) {
+    problem(F::kContextParallel,
+            fmt::format("pp x tp x cp = {} x {} x {} does not divide the cluster's {} GPUs",
+                        plan.pp, plan.tp, plan.cp, gpus),
+            "a cp dividing " + std::to_string(gpus / std::max(1, plan.pp * plan.tp)));
+    return problems;
+  }
   if (gpus % (plan.pp * plan.tp) != 0) {
     problem(F::kPipelineParallel,
             fmt::format("pp x tp = {} x {} does not divide the cluster's {} GPUs", plan.pp, plan.tp,

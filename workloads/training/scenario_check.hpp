@@ -21,6 +21,7 @@ enum class ScenarioField {
   kVirtualStages,
   kTensorParallel,
   kSequenceParallel,
+  kContextParallel,
   kExpertParallel,
   kMaxNodesPerToken,
   kStageLayers,

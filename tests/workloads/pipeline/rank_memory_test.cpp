@@ -90,6 +90,20 @@ TEST(RankMemory, ADenseLayerKeepsWhatMegatronsFormulasSay) {
   }
 }
 
+// Context parallelism: activations per GPU are 1/cp (its share of every sequence); the optimizer
+// is sharded over dp x cp GPUs, the same as without it on as many GPUs.
+TEST(RankMemory, ContextParallelismSplitsActivationsNotTheOptimizerShard) {
+  auto s = small_dense_gpt();
+  s.cluster.nodes = 4;
+  const auto stages = split_stages(s.model, 4, {});
+  const RankMemory one = rank_memory(memory_params(s), stages, 1);
+  s.plan.cp = 2;
+  const RankMemory two = rank_memory(memory_params(s), stages, 1);
+  EXPECT_DOUBLE_EQ(two.activations_bytes * 2, one.activations_bytes);
+  EXPECT_DOUBLE_EQ(two.optimizer_bytes, one.optimizer_bytes);
+  EXPECT_DOUBLE_EQ(two.weights_bytes, one.weights_bytes);
+}
+
 // Full recomputation keeps each layer's input (2 h / t bytes a token with sequence
 // parallelism, Korthikanti et al. 2022 sec 5) and rebuilds one layer at a time.
 TEST(RankMemory, FullRecomputationKeepsOnlyEachLayersInput) {

@@ -179,6 +179,42 @@ TEST(LayerKernels, TensorParallelTrafficIsMegatronsVolume) {
   EXPECT_DOUBLE_EQ(pipeline_send_bytes(tokens, int(h), 8), tokens * h * 2 / 8);
 }
 
+// Ring attention's volume: in each of cp - 1 steps a GPU passes on the K and V of its tokens for
+// its heads, BF16; the backward passes their gradients with them. Llama 3.1 405B at 128K tokens
+// with TP8 CP16 (Llama 3 Table 4): 8192 tokens a GPU, one KV head of 128 + 128 per GPU.
+TEST(LayerKernels, ContextRingVolumesAreTheKvBlocksOfCpMinusOneSteps) {
+  const auto llama = codesim::testing::model_preset("llama-3.1-405b");
+  const ContextRingTraffic r = context_ring_traffic(llama, 8192, 8, 16);
+  EXPECT_EQ(r.steps, 15);
+  EXPECT_DOUBLE_EQ(r.forward_bytes_per_gpu, 15.0 * 8192 * 1 * (128 + 128) * 2);
+  EXPECT_DOUBLE_EQ(r.backward_bytes_per_gpu, 2 * r.forward_bytes_per_gpu);
+  // MLA passes each head's key (nope + rope) and value after the up-projection.
+  const auto v3 = codesim::testing::model_preset("deepseek-v3");
+  EXPECT_DOUBLE_EQ(context_ring_traffic(v3, 2048, 1, 2).forward_bytes_per_gpu,
+                   1.0 * 2048 * 128 * (192 + 128) * 2);
+  EXPECT_EQ(context_ring_traffic(llama, 8192, 8, 1).forward_bytes_per_gpu, 0);
+}
+
+// Context parallelism splits every sequence over cp GPUs: each holds 1/cp of the tokens (its
+// GEMMs, activations and attention FLOPs all 1/cp, the attention over the whole sequence) and
+// the ZeRO-1 shards span dp x cp GPUs.
+TEST(LayerKernels, ContextParallelismSplitsTheTokensOfEverySequence) {
+  auto s = codesim::testing::small_dense_gpt();
+  s.cluster.nodes = 4;
+  const ChunkCostModel one(chunk_cost_params(s));
+  const int dp = s.dp();
+  s.plan.cp = 2;
+  const ChunkCostModel two(chunk_cost_params(s));
+  EXPECT_EQ(s.dp() * 2, dp);
+  EXPECT_EQ(s.gradient_replicas(), dp);
+  const LayerKernels a = one.kernels(1), b = two.kernels(1);
+  EXPECT_DOUBLE_EQ(find(b.attention.forward, "attention forward").flops * 2,
+                   find(a.attention.forward, "attention forward").flops);
+  EXPECT_EQ(find(b.attention.forward, "attention forward").seq_len, s.plan.sequence_length);
+  EXPECT_DOUBLE_EQ(find(b.experts.forward, "gemm: FFN up (gate, up)").flops * 2,
+                   find(a.experts.forward, "gemm: FFN up (gate, up)").flops);
+}
+
 // Sequence parallelism splits the residual stream's norms and adds over the group; the GEMMs
 // are split either way.
 TEST(LayerKernels, SequenceParallelismSplitsTheNormsAndResidualAdds) {
