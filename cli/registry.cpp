@@ -62,7 +62,7 @@ const Registry<workloads::RoutingSpec::Kind>& routing_registry() {
 
 const Registry<models::Precision>& precision_registry() {
   using P = models::Precision;
-  static const Registry<P> kRegistry({{"fp8", P::kFp8}, {"bf16", P::kBf16}});
+  static const Registry<P> kRegistry({{"fp8", P::kFp8}, {"bf16", P::kBf16}, {"fp16", P::kFp16}});
   return kRegistry;
 }
 

@@ -20,6 +20,7 @@ nlohmann::ordered_json breakdown_json(const workloads::StepBreakdown& b) {
   j["comm_sm_share"] = b.comm_sm_share_s;
   j["exposed_ep_comm"] = b.exposed_ep_comm_s;
   j["exposed_cp_comm"] = b.exposed_cp_comm_s;
+  j["tp_comm"] = b.tp_comm_s;
   j["pipeline_bubble"] = b.pipeline_bubble_s;
   j["dp_comm"] = b.dp_comm_s;
   j["optimizer"] = b.optimizer_s;
@@ -168,6 +169,7 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
       {"cp", s.plan.cp},
       {"dp", s.dp()},
       {"schedule", schedule_registry().name_of(s.plan.schedule)},
+      {"precision", precision_registry().name_of(s.plan.gemm_precision)},
       {"micro_batches", e.step.micro_batches},
       {"slowest_pipeline_rank", e.step.slowest_rank},
   };
@@ -207,6 +209,7 @@ std::string training_summary(const workloads::TrainingScenario& s,
   part("comm-SM share", b.comm_sm_share_s);
   part("exposed EP all-to-all", b.exposed_ep_comm_s);
   if (s.plan.cp > 1) part("exposed CP ring", b.exposed_cp_comm_s);
+  if (s.plan.tp > 1) part("TP collectives", b.tp_comm_s);
   part("pipeline bubble", b.pipeline_bubble_s);
   part(s.plan.zero_stage >= 1 ? "DP sync (ZeRO-1)" : "DP sync (all-reduce)", b.dp_comm_s);
   part("optimizer", b.optimizer_s);

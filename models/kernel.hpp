@@ -8,7 +8,10 @@
 
 namespace codesim::models {
 
-enum class Precision { kFp8, kBf16 };
+// GEMM operand precisions. FP16 and BF16 run on the same tensor cores at the same peak on every
+// preset GPU (A100, H100, H800, H200, B200), so they cost the same; FP16 is kept apart because
+// plans name it (Megatron-LM's GPT-3 and 1T runs train in FP16 with loss scaling).
+enum class Precision { kFp8, kBf16, kFp16 };
 
 enum class KernelKind : std::uint8_t {
   kGemm,               // dense GEMM, m x n output, k inner

@@ -36,6 +36,7 @@ TEST(Registry, EnumNamesRoundTrip) {
   EXPECT_EQ(routing_registry().names().size(), 4u);
   EXPECT_EQ(*precision_registry().find("fp8"), models::Precision::kFp8);
   EXPECT_EQ(precision_registry().name_of(models::Precision::kBf16), "bf16");
+  EXPECT_EQ(precision_registry().name_of(models::Precision::kFp16), "fp16");
 }
 
 }  // namespace

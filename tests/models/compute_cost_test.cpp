@@ -124,6 +124,9 @@ TEST(ComputeCost, SixteenBitGemmsRunAtTheirChipsMeasurement) {
     EXPECT_DOUBLE_EQ(a100.gemm_efficiency(shape, Precision::kFp8), measured / 312) << name;
     EXPECT_NEAR(a100.gemm_seconds(shape, Precision::kBf16), shape.flops() / (measured * 1e12),
                 1e-12);
+    // The measurement is an FP16 GEMM; BF16 runs on the same tensor cores at the same peak.
+    EXPECT_DOUBLE_EQ(a100.gemm_seconds(shape, Precision::kFp16),
+                     a100.gemm_seconds(shape, Precision::kBf16));
   }
   const ComputeCostModel h800 = h800_model();
   EXPECT_EQ(h800.gemm_16bit(), nullptr);

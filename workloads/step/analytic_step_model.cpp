@@ -27,6 +27,8 @@ struct StageTimes {
   double b_comm = 0;
   double f_ring = 0;  // ring attention's K/V exchange not hidden by attention (context parallel)
   double b_ring = 0;
+  double f_tp = 0;  // tensor-parallel collectives' bytes over NVLink, in series
+  double b_tp = 0;
 };
 
 // What one operation costs: its compute on every SM, the extra time the SMs and HBM bandwidth
@@ -37,7 +39,10 @@ struct OpTimes {
   double comm_sm_share = 0;
   double exposed_comm = 0;
   double exposed_ring = 0;
-  double duration() const { return compute + comm_sm_share + exposed_comm + exposed_ring; }
+  double tp_comm = 0;
+  double duration() const {
+    return compute + comm_sm_share + exposed_comm + exposed_ring + tp_comm;
+  }
 };
 
 OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTimes* backward) {
@@ -47,11 +52,13 @@ OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTim
       t.compute = forward->f;
       t.exposed_comm = forward->f_comm;
       t.exposed_ring = forward->f_ring;
+      t.tp_comm = forward->f_tp;
       break;
     case PipelineOp::Kind::kBackward:
       t.compute = backward->b + (op.split_backward ? 0.0 : backward->w);
       t.exposed_comm = backward->b_comm;
       t.exposed_ring = backward->b_ring;
+      t.tp_comm = backward->b_tp;
       break;
     case PipelineOp::Kind::kWeight:
       t.compute = backward->w;
@@ -65,6 +72,7 @@ OpTimes op_times(const PipelineOp& op, const StageTimes* forward, const StageTim
       const double comm = forward->f_comm + backward->b_comm;
       t.exposed_comm = std::max(0.0, comm - pair);
       t.exposed_ring = forward->f_ring + backward->b_ring;
+      t.tp_comm = forward->f_tp + backward->b_tp;
       break;
     }
   }
@@ -185,7 +193,8 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
     times.push_back({c.forward.compute_s, c.forward.pair_compute_s, c.backward_input.compute_s,
                      c.backward_input.pair_compute_s, c.backward_weight.compute_s,
                      c.backward_weight.pair_compute_s, c.forward.comm_s, c.backward_input.comm_s,
-                     layers * ring_exposed_f, layers * ring_exposed_b});
+                     layers * ring_exposed_f, layers * ring_exposed_b, c.forward.tp_comm_s,
+                     c.backward_input.tp_comm_s});
   }
   auto op_of = [&](const PipelineOp& op, int forward_stage, int backward_stage) {
     return op_times(op, forward_stage >= 0 ? &times[forward_stage] : nullptr,
@@ -254,6 +263,7 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         b.comm_sm_share_s += t.comm_sm_share;
         b.exposed_ep_comm_s += t.exposed_comm;
         b.exposed_cp_comm_s += t.exposed_ring;
+        b.tp_comm_s += t.tp_comm;
         switch (op.kind) {
           case PipelineOp::Kind::kForward:
             t4.one_f_s += t.duration();
@@ -294,10 +304,11 @@ StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequence
         b.comm_sm_share_s += in_pairs * share * (pair - compute);
         b.exposed_ep_comm_s += share * (overlapped ? std::max(0.0, comm - pair) : comm);
         b.exposed_cp_comm_s += share * (t.f_ring + t.b_ring);
-        mean.f += (t.f + t.f_comm + t.f_ring) / held.size();
-        mean.b += (t.b + t.w + t.b_comm + t.b_ring) / held.size();
+        b.tp_comm_s += share * (t.f_tp + t.b_tp);
+        mean.f += (t.f + t.f_comm + t.f_ring + t.f_tp) / held.size();
+        mean.b += (t.b + t.w + t.b_comm + t.b_ring + t.b_tp) / held.size();
         mean.w += t.w / held.size();
-        mean.fb += (std::max(pair, comm) + t.f_ring + t.b_ring) / held.size();
+        mean.fb += (std::max(pair, comm) + t.f_ring + t.b_ring + t.f_tp + t.b_tp) / held.size();
       }
       b.pipeline_bubble_s = std::max(0.0, bubble_seconds(plan.schedule, plan.pp, mean));
     }

@@ -20,6 +20,7 @@ void add(PassCost& a, const PassCost& b) {
   a.compute_s += b.compute_s;
   a.pair_compute_s += b.pair_compute_s;
   a.comm_s += b.comm_s;
+  a.tp_comm_s += b.tp_comm_s;
 }
 
 }  // namespace
@@ -176,25 +177,29 @@ TensorParallelTraffic tensor_parallel_traffic(double tokens, int hidden, int tp,
   return out;
 }
 
-double ChunkCostModel::tensor_parallel_seconds(bool backward) const {
-  if (params_.tp <= 1) return 0.0;
-  // Over NVLink, contention-free (the group is the node's, and nothing else crosses its NVLink
-  // in a dense plan): bytes at the achieved rate, each ring step one GPU-to-GPU latency.
+ChunkCostModel::TensorParallelPass ChunkCostModel::tensor_parallel_pass(bool backward) const {
+  if (params_.tp <= 1) return {};
   const TensorParallelTraffic traffic = tensor_parallel_traffic(
       double(params_.tokens), params_.model.hidden, params_.tp, params_.sequence_parallel);
-  const double seconds = traffic.bytes_per_gpu / (achieved_nvlink_GBps() * 1e9) +
-                         traffic.ring_steps * params_.calibration.latency.nvlink_us * 1e-6;
+  TensorParallelPass out{traffic.bytes_per_gpu,
+                         traffic.ring_steps * params_.calibration.latency.nvlink_us * 1e-6};
   // A fully recomputed layer runs its forward's collectives again in its backward.
-  return backward && params_.recompute.full ? 2 * seconds : seconds;
+  if (backward && params_.recompute.full) {
+    out.bytes_per_gpu *= 2;
+    out.latency_s *= 2;
+  }
+  return out;
 }
 
 void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
   // In series with the compute stream (each collective waits for the block before it and the
-  // next block for it): counted with the compute, as the event engine runs it.
+  // next block for it): the ring steps' latencies with the compute, the bytes over NVLink at the
+  // achieved rate, contention-free (the event engine runs them as flows).
   for (auto [pass, backward] : {std::pair{&cost.forward, false}, {&cost.backward_input, true}}) {
-    const double seconds = tensor_parallel_seconds(backward);
-    pass->compute_s += seconds;
-    pass->pair_compute_s += seconds;
+    const TensorParallelPass tp = tensor_parallel_pass(backward);
+    pass->compute_s += tp.latency_s;
+    pass->pair_compute_s += tp.latency_s;
+    pass->tp_comm_s += tp.bytes_per_gpu / (achieved_nvlink_GBps() * 1e9);
   }
 }
 
@@ -432,9 +437,12 @@ std::vector<std::string> cost_model_assumptions(const TrainingScenario& s) {
   if (s.plan.tp > 1) {
     a.push_back(fmt::format(
         "Tensor parallelism {} (Megatron-LM){}: per layer and pass {}, 4 (t - 1) / t of the "
-        "block output per GPU, in series with compute over NVLink at the calibration's achieved "
-        "rate plus one GPU-to-GPU latency per ring step (reported within compute); a pipeline "
-        "send carries each GPU's 1/{} slice.",
+        "block output per GPU, in series with compute: the bytes round the group's ring over "
+        "NVLink (the event engine: after each compute segment, one flow to the next GPU of the "
+        "group, sharing NVLink with everything else on it, and a wait for the previous GPU's; "
+        "the analytic model: at the calibration's achieved rate), reported as TP collectives; "
+        "one GPU-to-GPU latency per ring step, reported within compute; a pipeline send carries "
+        "each GPU's 1/{} slice.",
         s.plan.tp, s.plan.sequence_parallel ? " with sequence parallelism" : "",
         s.plan.sequence_parallel
             ? "two all-gathers and two reduce-scatters, the norms and residual adds on 1/tp of "

@@ -32,6 +32,9 @@ struct PassCost {
   double compute_s = 0;       // on every SM
   double pair_compute_s = 0;  // in an overlapped pair (pair_context)
   double comm_s = 0;          // communication the pass cannot finish without
+  // Tensor-parallel collectives' bytes over NVLink at the achieved rate, in series with the
+  // compute (their ring steps' latencies are in compute_s).
+  double tp_comm_s = 0;
 };
 
 struct ChunkCost {
@@ -175,13 +178,18 @@ class ChunkCostModel {
   EpCommCost ep_forward() const;
   EpCommCost ep_backward() const;
   double pp_send_s() const;  // one micro-batch's activations to the next stage
-  // One layer's tensor-parallel collectives in a pass (in series with its compute; 0 for tp 1).
-  double tensor_parallel_seconds(bool backward) const;
+  // One layer's tensor-parallel collectives in a pass (in series with its compute; 0 for tp 1):
+  // the bytes each GPU sends round the group's ring, and the ring steps' latencies.
+  struct TensorParallelPass {
+    double bytes_per_gpu = 0;
+    double latency_s = 0;
+  };
+  TensorParallelPass tensor_parallel_pass(bool backward) const;
+  double achieved_nvlink_GBps() const;  // per GPU, one direction
   const models::ComputeCostModel& compute() const { return compute_; }
 
  private:
   EpCommCost ep_cost(double dispatch_bytes_per_copy, double combine_bytes_per_copy) const;
-  double achieved_nvlink_GBps() const;  // per GPU, one direction
   void add_tensor_parallel(ChunkCost& cost) const;
 
   ChunkCostParams params_;

@@ -114,6 +114,7 @@ class Engine {
     std::uint32_t segment = 0;
     bool in_exchange = false;  // waiting for its all-to-all to finish
     bool in_ring = false;      // waiting for ring attention's K/V blocks
+    bool in_tp = false;        // waiting for tensor-parallel collectives' bytes
     Time arrived;              // at that all-to-all
   };
   struct Rank {
@@ -194,8 +195,12 @@ class Engine {
   // Ring attention: the next GPU of a rank's context-parallel ring, the key of a thread's blocks
   // at a GPU, sending them on, and a ring segment's two ends (its compute, the blocks' arrival).
   int ring_next(int rank) const;
+  int tp_next(int rank) const { return rank - rank % in_.tp + (rank + 1) % in_.tp; }
   std::uint64_t ring_key(int rank, const Thread& t) const;
   void start_ring(int rank, int index);
+  // Sends `bytes` of thread `index`'s blocks to GPU `to` (or hands them over where nothing is
+  // simulated).
+  void send_ring(int rank, int index, int to, double bytes);
   void ring_compute_done(int rank, int index);
   void deliver_ring(std::uint64_t key);
   // The flows of one all-to-all of an EP group: their routes (cached in the network) and whether
@@ -466,14 +471,15 @@ void Engine::check_key_ranges() const {
     for (const auto* list :
          {&stage.forward, &stage.backward, &stage.backward_full, &stage.weight}) {
       check_fits(std::int64_t(list->size()), ExchangeKey::kSegmentBits, "segments of a pass");
-      if (in_.cp > 1) {
+      if (in_.cp > 1 || in_.tp > 1) {
         check_fits(std::int64_t(list->size()), RingKey::kSegmentBits,
-                   "segments of a ring-attention pass");
+                   "segments of a pass with context or tensor parallelism");
       }
     }
   }
-  if (in_.cp > 1) {
-    check_fits(std::int64_t(ranks_.size()) - 1, RingKey::kRankBits, "ranks with ring attention");
+  if (in_.cp > 1 || in_.tp > 1) {
+    check_fits(std::int64_t(ranks_.size()) - 1, RingKey::kRankBits,
+               "ranks with context or tensor parallelism");
     check_fits(in_.micro_batches - 1, RingKey::kMicroBatchBits, "micro-batches");
   }
 }
@@ -592,6 +598,7 @@ void Engine::charge_idle(Rank& rank) {
     };
     (any(&Thread::in_exchange) ? rank.times.wait_all_to_all
      : any(&Thread::in_ring)   ? rank.times.wait_ring
+     : any(&Thread::in_tp)     ? rank.times.wait_tp
                                : rank.times.wait_pipeline) += idle;
   }
   rank.idle_since = sim_.now();
@@ -644,7 +651,12 @@ void Engine::on_compute_done(sim::Simulator&, std::uint64_t payload) {
   if (rank.forwards_left == 0 && rank.threads[index].pass == Pass::kWeight) {
     rank.times.trailing_weights += sim_.now() - rank.compute_started;
   }
-  if (segments(rank.threads[index])[rank.threads[index].segment].kind == Segment::Kind::kRing) {
+  const Segment& done = segments(rank.threads[index])[rank.threads[index].segment];
+  if (done.kind == Segment::Kind::kRing) {
+    ring_compute_done(r, index);
+  } else if (done.bytes > 0 && in_.tp > 1) {
+    // The tensor-parallel collectives after the compute: round the group's ring.
+    send_ring(r, index, tp_next(r), done.bytes);
     ring_compute_done(r, index);
   } else {
     ++rank.threads[index].segment;
@@ -665,16 +677,18 @@ std::uint64_t Engine::ring_key(int r, const Thread& t) const {
   return RingKey::pack(r, t.micro_batch, t.position, t.direction, int(t.pass), t.segment);
 }
 
-void Engine::start_ring(int r, int index) {
-  const Thread& t = ranks_[r].threads[index];
-  const int next = ring_next(r);
-  const std::uint64_t key = ring_key(next, t);
-  const double bytes = segments(t)[t.segment].bytes;
-  if (next == r || !net_ || bytes <= 0) {
+void Engine::send_ring(int r, int index, int to, double bytes) {
+  const std::uint64_t key = ring_key(to, ranks_[r].threads[index]);
+  if (to == r || !net_ || bytes <= 0) {
     deliver_ring(key);
   } else {
-    start_flow(r, next, bytes, FlowTag::pack(FlowTag::kRing, key));
+    start_flow(r, to, bytes, FlowTag::pack(FlowTag::kRing, key));
   }
+}
+
+void Engine::start_ring(int r, int index) {
+  const Thread& t = ranks_[r].threads[index];
+  send_ring(r, index, ring_next(r), segments(t)[t.segment].bytes);
   queue_compute(r, index);
 }
 
@@ -690,7 +704,7 @@ void Engine::ring_compute_done(int r, int index) {
     return;
   }
   charge_idle(rank);
-  t.in_ring = true;
+  (segments(t)[t.segment].kind == Segment::Kind::kRing ? t.in_ring : t.in_tp) = true;
   ring_inboxes_[key].waiter = index;
 }
 
@@ -705,7 +719,7 @@ void Engine::deliver_ring(std::uint64_t key) {
   const int r = RingKey::rank(key);
   Rank& rank = ranks_[r];
   charge_idle(rank);
-  rank.threads[index].in_ring = false;
+  rank.threads[index].in_ring = rank.threads[index].in_tp = false;
   ++rank.threads[index].segment;
   advance(r, index);
 }

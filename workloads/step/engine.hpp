@@ -49,7 +49,10 @@ struct Segment {
   sim::Time routed;
   sim::Time pair_routed;
   int layer = -1;  // the model layer of an MoE piece, -1 otherwise
-  double bytes = 0;  // kRing: sent to the next GPU of the ring
+  // kRing: sent to the next GPU of the context-parallel ring. kCompute: the tensor-parallel
+  // collectives that follow the compute (tp > 1): sent to the next GPU of the tensor-parallel
+  // group, the segment ending when the previous GPU's have arrived.
+  double bytes = 0;
   // kCompute: the kernels it is made of (EngineInput::kernel_lists), for traces and reports;
   // kNoKernels when the input does not say.
   std::uint32_t kernels = kNoKernels;
@@ -143,6 +146,7 @@ struct RankTimes {
   sim::Time comm_sm_share;     // the rest of its busy time: compute slowed in overlapped pairs
   sim::Time wait_all_to_all;   // compute stream idle while a thread waits on an all-to-all
   sim::Time wait_ring;         // compute stream idle while a thread waits on ring attention's K/V
+  sim::Time wait_tp;           // compute stream idle while a thread waits on TP collectives
   sim::Time wait_pipeline;     // compute stream idle otherwise before its last operation ends
   sim::Time operations_done;   // when its last operation ended
   sim::Time warm_up_end;       // its first operation with a backward started

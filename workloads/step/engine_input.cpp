@@ -16,16 +16,18 @@ namespace {
 
 using sim::Time;
 
-// A piece of compute in one pass: its time on every SM and in an overlapped pair, and its
-// kernels. Communication left in series with it (tensor-parallel collectives over NVLink inside
-// the group) counts as one more kernel in both.
+// A piece of compute in one pass: its time on every SM and in an overlapped pair, its kernels,
+// and the tensor-parallel collectives' bytes that follow it round the group's ring (their ring
+// steps' latencies count as one more kernel).
 struct Work {
   double seconds = 0;
   double pair_seconds = 0;
+  double tp_bytes = 0;
   std::vector<SegmentKernel> kernels;
   Work& operator+=(const Work& o) {
     seconds += o.seconds;
     pair_seconds += o.pair_seconds;
+    tp_bytes += o.tp_bytes;
     kernels.insert(kernels.end(), o.kernels.begin(), o.kernels.end());
     return *this;
   }
@@ -63,11 +65,13 @@ PieceWork piece_work(const ChunkCostModel& costs, const PieceKernels& piece, boo
           priced(costs, piece.weight, routed)};
 }
 
-void add_series_comm(Work& w, double seconds) {
-  if (seconds <= 0) return;
-  w.seconds += seconds;
-  w.pair_seconds += seconds;
-  w.kernels.push_back({"tensor-parallel collectives (NVLink)", seconds, seconds, false});
+void add_tensor_parallel(Work& w, const ChunkCostModel::TensorParallelPass& tp) {
+  w.tp_bytes += tp.bytes_per_gpu;
+  if (tp.latency_s <= 0) return;
+  w.seconds += tp.latency_s;
+  w.pair_seconds += tp.latency_s;
+  w.kernels.push_back(
+      {"tensor-parallel collectives: ring-step latency", tp.latency_s, tp.latency_s, false});
 }
 
 // Builds the segments of a stage's passes, and the kernel lists they name.
@@ -77,11 +81,12 @@ class SegmentBuilder {
 
   // Appends compute, merging it into a compute segment just before it.
   void compute(std::vector<Segment>& segs, const Work& work) {
-    if (work.seconds <= 0) return;
+    if (work.seconds <= 0 && work.tp_bytes <= 0) return;
     if (!segs.empty() && segs.back().kind == Segment::Kind::kCompute) {
       Segment& last = segs.back();
       last.duration += sim::from_seconds_ceil(work.seconds);
       last.pair_duration += sim::from_seconds_ceil(work.pair_seconds);
+      last.bytes += work.tp_bytes;
       auto& list = lists_[last.kernels];
       list.insert(list.end(), work.kernels.begin(), work.kernels.end());
       return;
@@ -120,6 +125,7 @@ class SegmentBuilder {
     s.routed = sim::from_seconds_ceil(std::max(0.0, routed.seconds));
     s.pair_routed = sim::from_seconds_ceil(std::max(0.0, routed.pair_seconds));
     s.layer = layer;
+    s.bytes = work.tp_bytes;
     s.kernels = std::uint32_t(lists_.size());
     lists_.push_back(work.kernels);
     lists_.back().insert(lists_.back().end(), routed.kernels.begin(), routed.kernels.end());
@@ -183,7 +189,9 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
   };
   std::vector<Piece> pieces;
   auto whole = [&](const PieceKernels& kernels) {
-    pieces.push_back({piece_work(costs, kernels), {}, {}, {}, false, -1});
+    Piece p;
+    p.before = piece_work(costs, kernels);
+    pieces.push_back(std::move(p));
   };
   const KernelShapes& shapes = costs.shapes();
   if (stage.embedding) whole(embedding_kernels(shapes));
@@ -205,8 +213,8 @@ StagePasses stage_passes(const ChunkCostModel& costs, const models::ModelConfig&
       p.ring_backward = b.ring;
       p.before.backward = b.rest;
     }
-    add_series_comm(p.before.forward, costs.tensor_parallel_seconds(false));
-    add_series_comm(p.before.backward, costs.tensor_parallel_seconds(true));
+    add_tensor_parallel(p.before.forward, costs.tensor_parallel_pass(false));
+    add_tensor_parallel(p.before.backward, costs.tensor_parallel_pass(true));
     p.between = piece_work(costs, k.dispatch);
     p.between += piece_work(costs, k.experts);
     p.routed = piece_work(costs, k.routed, true);

@@ -73,6 +73,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   b.comm_sm_share_s = slow.comm_sm_share.seconds();
   b.exposed_ep_comm_s = slow.wait_all_to_all.seconds();
   b.exposed_cp_comm_s = slow.wait_ring.seconds();
+  b.tp_comm_s = slow.wait_tp.seconds();
   b.pipeline_bubble_s = (slow.wait_pipeline + slow.zero_wait).seconds();
   b.dp_comm_s = slow.dp_comm.seconds();
   b.optimizer_s = slow.optimizer.seconds();
@@ -81,7 +82,8 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   phases.steady_s = (slow.steady_end - slow.warm_up_end).seconds();
   phases.cool_down_s = (slow.operations_done - slow.steady_end).seconds();
   phases.trailing_weight_s = slow.trailing_weights.seconds();
-  phases.idle_s = (slow.wait_all_to_all + slow.wait_ring + slow.wait_pipeline).seconds();
+  phases.idle_s =
+      (slow.wait_all_to_all + slow.wait_ring + slow.wait_tp + slow.wait_pipeline).seconds();
   phases.data_parallel_s = (slow.finish - slow.operations_done).seconds();
   out.network.links = run.links;
   Table4Phases& t4 = out.table4;

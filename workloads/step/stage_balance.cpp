@@ -32,11 +32,13 @@ struct Work {
 
 Work work_of(const ChunkCost& c, bool overlapped) {
   if (overlapped) {
-    return {c.forward.pair_compute_s,
-            c.backward_input.pair_compute_s + c.backward_weight.pair_compute_s};
+    return {c.forward.pair_compute_s + c.forward.tp_comm_s, c.backward_input.pair_compute_s +
+                                                                c.backward_input.tp_comm_s +
+                                                                c.backward_weight.pair_compute_s};
   }
-  return {c.forward.compute_s + c.forward.comm_s,
-          c.backward_input.compute_s + c.backward_input.comm_s + c.backward_weight.compute_s};
+  return {c.forward.compute_s + c.forward.comm_s + c.forward.tp_comm_s,
+          c.backward_input.compute_s + c.backward_input.comm_s + c.backward_input.tp_comm_s +
+              c.backward_weight.compute_s};
 }
 
 // A partial split's worth: the longest rank so far, then (to break ties towards the most even
@@ -122,12 +124,13 @@ std::vector<StageWork> stage_work(const ChunkCostModel& costs, const std::vector
     StageWork w;
     w.stage = stage;
     if (overlapped) {
-      w.forward_s = c.forward.pair_compute_s;
-      w.backward_s = c.backward_input.pair_compute_s;
+      w.forward_s = c.forward.pair_compute_s + c.forward.tp_comm_s;
+      w.backward_s = c.backward_input.pair_compute_s + c.backward_input.tp_comm_s;
       w.weight_s = c.backward_weight.pair_compute_s;
     } else {
-      w.forward_s = c.forward.compute_s + c.forward.comm_s;
-      w.backward_s = c.backward_input.compute_s + c.backward_input.comm_s;
+      w.forward_s = c.forward.compute_s + c.forward.comm_s + c.forward.tp_comm_s;
+      w.backward_s =
+          c.backward_input.compute_s + c.backward_input.comm_s + c.backward_input.tp_comm_s;
       w.weight_s = c.backward_weight.compute_s;
     }
     out.push_back(w);

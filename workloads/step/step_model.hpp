@@ -17,12 +17,13 @@ struct StepBreakdown {
   double comm_sm_share_s = 0;    // compute slowed by the SMs reserved for communication
   double exposed_ep_comm_s = 0;  // expert all-to-all not hidden behind compute
   double exposed_cp_comm_s = 0;  // ring attention's K/V exchange not hidden behind attention
+  double tp_comm_s = 0;          // tensor-parallel collectives' bytes (NVLink), in series
   double pipeline_bubble_s = 0;  // the schedule's bubble
   double dp_comm_s = 0;          // ZeRO-1 gradient reduce-scatter and parameter all-gather
   double optimizer_s = 0;        // AdamW on this GPU's shard
   double total() const {
-    return compute_s + comm_sm_share_s + exposed_ep_comm_s + exposed_cp_comm_s + pipeline_bubble_s +
-           dp_comm_s + optimizer_s;
+    return compute_s + comm_sm_share_s + exposed_ep_comm_s + exposed_cp_comm_s + tp_comm_s +
+           pipeline_bubble_s + dp_comm_s + optimizer_s;
   }
 };
 

@@ -193,7 +193,7 @@ std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
             "none, selective, or a list of operations such as [rmsnorm, mla_up_projection]");
   }
   if (plan.gemm_precision == models::Precision::kFp8 && s.gpu.fp8_dense_tflops <= 0) {
-    problem(F::kPrecision, s.gpu.name + " has no FP8 tensor cores", "bf16");
+    problem(F::kPrecision, s.gpu.name + " has no FP8 tensor cores", "bf16 or fp16");
   }
   if (plan.ramp.from_sequences > 0 && plan.ramp.over_tokens > plan.tokens_total) {
     problem(F::kRampTokens, "the ramp is longer than the token budget",
