@@ -65,7 +65,9 @@ TEST_P(EnginesAgree, WithinHalfAPercentWhereNothingContends) {
   EXPECT_NEAR(event.breakdown.tp_comm_s, analytic.breakdown.tp_comm_s,
               tolerance * analytic.step_time_s)
       << v.name;
-  if (v.tp > 1) EXPECT_GT(event.breakdown.tp_comm_s, 0) << v.name;
+  if (v.tp > 1) {
+    EXPECT_GT(event.breakdown.tp_comm_s, 0) << v.name;
+  }
 }
 
 // With NVLink at 2 GB/s ring attention's K/V outlasts the attention it overlaps: both engines
