@@ -80,7 +80,7 @@ models::Calibration read_calibration_file(const std::string& path) {
   const MapReader r(
       ctx, top.node("calibration"), "calibration",
       {"name", "measured_on", "provenance", "checks", "dense_fp8_gemm", "vendor_fp8_gemm",
-       "grouped_fp8_gemm", "mla_decode", "hbm_copy", "accumulation"});
+       "bf16_gemm", "grouped_fp8_gemm", "mla_decode", "hbm_copy", "accumulation"});
 
   models::Calibration c = models::h800_published_calibration();
   c.name = r.has("name") ? text_of(r, "name") : std::filesystem::path(path).stem().string();
@@ -116,6 +116,15 @@ models::Calibration read_calibration_file(const std::string& path) {
   }
   if (r.has("vendor_fp8_gemm")) {
     for_each_entry(ctx, r, "vendor_fp8_gemm", gemm_keys, read_gemm);
+  }
+  if (r.has("bf16_gemm")) {
+    // The 16-bit GEMM level of the measured chip: its fastest measured shape (the large GEMMs
+    // that dense layers run), ahead of the published levels of other chips.
+    double best = 0;
+    for_each_entry(ctx, r, "bf16_gemm", gemm_keys,
+                   [&](const MapReader& item) { best = std::max(best, read_gemm(item).tflops); });
+    c.gemm_16bit.insert(c.gemm_16bit.begin(),
+                        {c.measured_on, best, "cuBLASLt BF16 GEMM measured in " + path});
   }
   if (r.has("grouped_fp8_gemm")) {
     c.grouped_fp8_gemm.clear();

@@ -170,6 +170,8 @@ validation::CalibrationRecord made_up_record() {
   r.dense.push_back({4096, 7168, 2048, timing(1e-3), "codesim_fp8_gemm_tensor_cores"});
   r.dense.push_back({128, 7168, 2048, timing(1e-4), "codesim_fp8_gemm_tensor_cores"});
   r.vendor.push_back({4096, 7168, 2048, timing(2e-4), "cublaslt_fp8_gemm"});
+  r.bf16.push_back({4096, 7168, 2048, timing(2e-4), "cublaslt_bf16_gemm"});
+  r.bf16.push_back({128, 7168, 2048, timing(4e-5), "cublaslt_bf16_gemm"});
   r.grouped.push_back(
       {"contiguous", 4, 8192, 4096, 7168, timing(2e-2), "codesim_grouped_fp8_gemm"});
   r.grouped.push_back({"masked", 1, 1024, 4096, 7168, timing(1e-3), "codesim_grouped_fp8_gemm"});
@@ -199,6 +201,19 @@ TEST(CalibrationFile, WhatTheRunnerWritesReadsBack) {
   EXPECT_NEAR(c.grouped_fp8_gemm[0].tflops, record.grouped[0].tflops(), 1e-3);
   EXPECT_NEAR(c.attention_bf16_tflops, record.mla[1].flops() / 1e-3 * 1e-12, 1e-3);
   EXPECT_NEAR(c.hbm_achieved_GBps, record.copy[0].GBps(), 1e-2);
+  // The measured BF16 GEMM sets the chip's 16-bit GEMM level: its fastest shape (4096 x 7168 x
+  // 2048 in 0.2 ms: 601.3 TFLOPS, written to 3 decimals), which BF16 and FP16 GEMMs on that chip
+  // then run at.
+  ASSERT_FALSE(c.gemm_16bit.empty());
+  EXPECT_EQ(c.gemm_16bit[0].measured_on.name, "h100-sxm");
+  EXPECT_NEAR(c.gemm_16bit[0].tflops, record.bf16[0].tflops(), 1e-3);
+  const models::ComputeCostModel h100(c.measured_on, c);
+  ASSERT_NE(h100.gemm_16bit(), nullptr);
+  const models::GemmShape shape{8192, 8192, 8192};
+  EXPECT_NEAR(h100.gemm_seconds(shape, models::Precision::kFp16),
+              shape.flops() / (c.gemm_16bit[0].tflops * 1e12), 1e-12);
+  EXPECT_DOUBLE_EQ(h100.gemm_seconds(shape, models::Precision::kBf16),
+                   h100.gemm_seconds(shape, models::Precision::kFp16));
 }
 
 TEST(CalibrationFile, DeviceNamesMapToPresets) {

@@ -83,6 +83,10 @@ TEST_F(KernelsOnGpu, CublasLtFp8GemmMatchesTheExactProduct) {
   expect_within_tolerance(gpu::check_cublaslt_fp8_gemm(128, 256, 1024, 7), "128x256x1024");
 }
 
+TEST_F(KernelsOnGpu, CublasLtBf16GemmMatchesTheExactProduct) {
+  expect_within_tolerance(gpu::check_cublaslt_bf16_gemm(128, 256, 512, 9), "128x256x512");
+}
+
 TEST_F(KernelsOnGpu, AccumulationErrorWithAndWithoutPromotion) {
   for (bool positive : {false, true}) {
     const auto r = gpu::measure_accumulation_error(256, 256, 4096, positive, 8);

@@ -177,6 +177,8 @@ int run(const Options& options) {
     if (gpu::have_cublaslt()) {
       checks_out.push_back({"cublaslt_fp8_gemm", "m=128 n=256 k=1024",
                             gpu::check_cublaslt_fp8_gemm(128, 256, 1024, 15)});
+      checks_out.push_back({"cublaslt_bf16_gemm", "m=128 n=256 k=512",
+                            gpu::check_cublaslt_bf16_gemm(128, 256, 512, 16)});
     }
     bool all_passed = true;
     for (const auto& c : checks_out) {
@@ -205,6 +207,13 @@ int run(const Options& options) {
                                "cublaslt_fp8_gemm"});
       progress("cuBLASLt fp8 gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
                std::to_string(s.k) + ": " + number(record.vendor.back().tflops()) + " TFLOPS");
+    }
+    for (const auto& s : dense) {
+      record.bf16.push_back({s.m, s.n, s.k,
+                             gpu::time_cublaslt_bf16_gemm(s.m, s.n, s.k, options.timing),
+                             "cublaslt_bf16_gemm"});
+      progress("cuBLASLt bf16 gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+               std::to_string(s.k) + ": " + number(record.bf16.back().tflops()) + " TFLOPS");
     }
   }
   const auto grouped = options.quick ? std::vector<Grouped>{kGrouped[0], kGrouped[4]} : kGrouped;

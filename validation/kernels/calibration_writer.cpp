@@ -114,6 +114,8 @@ std::string calibration_yaml(const CalibrationRecord& r) {
             "codesim_fp8_gemm", r.dense);
   gemm_rows("vendor_fp8_gemm", "cuBLASLt FP8, per-tensor scales: the vendor reference",
             "cublaslt_fp8_gemm", r.vendor);
+  gemm_rows("bf16_gemm", "cuBLASLt BF16: what 16-bit GEMMs of dense plans run at",
+            "cublaslt_bf16_gemm", r.bf16);
   if (!r.grouped.empty()) {
     y << "  grouped_fp8_gemm:  # MoE experts; m_per_group rows per expert\n";
     for (const auto& s : r.grouped) {

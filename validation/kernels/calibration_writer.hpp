@@ -57,6 +57,7 @@ struct CalibrationRecord {
 
   std::vector<Check> checks;
   std::vector<Gemm> dense, vendor;
+  std::vector<Gemm> bf16;  // cuBLASLt BF16: the 16-bit GEMM of dense BF16 and FP16 plans
   std::vector<Grouped> grouped;
   std::vector<MlaDecode> mla;
   std::vector<Copy> copy;

@@ -327,7 +327,7 @@ std::vector<float> run_cublaslt(const PerTensorPair& pair, bool fast_accum, bool
 #else
   const int64_t m = pair.a.rows, n = pair.b.rows, k = pair.a.cols;
   DeviceFp8 da(pair.a), db(pair.b);
-  CublasLtFp8Gemm gemm(m, n, k, fast_accum, fp32_output);
+  CublasLtGemm gemm(m, n, k, CublasLtGemm::Operands::kFp8E4M3, fast_accum, fp32_output);
   std::vector<float> out;
   if (fp32_output) {
     DeviceBuffer<float> c(m * n);
@@ -359,6 +359,24 @@ KernelCheck check_cublaslt_fp8_gemm(int64_t m, int64_t n, int64_t k, uint64_t se
   const auto pair = per_tensor_pair(m, n, k, false, seed);
   const auto exact = gemm_double(dequantize(pair.a), dequantize(pair.b), m, n, k);
   return compare(run_cublaslt(pair, false, false), exact, kGemmRelative, kGemmAbsolute);
+}
+
+KernelCheck check_cublaslt_bf16_gemm(int64_t m, int64_t n, int64_t k, uint64_t seed) {
+#ifndef CODESIM_HAVE_CUBLASLT
+  (void)m, (void)n, (void)k, (void)seed;
+  throw GpuError("this build has no cuBLASLt");
+#else
+  const auto a = to_bf16(normal_values(m * k, seed)), b = to_bf16(normal_values(n * k, seed + 1));
+  std::vector<double> da(a.size()), db(b.size());
+  for (size_t i = 0; i < a.size(); ++i) da[i] = bf16_decode(a[i]);
+  for (size_t i = 0; i < b.size(); ++i) db[i] = bf16_decode(b[i]);
+  const auto exact = gemm_double(da, db, m, n, k);
+  DeviceBuffer<uint16_t> device_a(a), device_b(b), c(m * n);
+  CublasLtGemm gemm(m, n, k, CublasLtGemm::Operands::kBf16);
+  gemm.run(device_a.get(), nullptr, device_b.get(), nullptr, c.get(), nullptr);
+  CODESIM_CUDA_CHECK(cudaDeviceSynchronize());
+  return compare(download_bf16(c), exact, kGemmRelative, kGemmAbsolute);
+#endif
 }
 
 AccumulationResult measure_accumulation_error(int64_t m, int64_t n, int64_t k, bool positive,
@@ -409,9 +427,22 @@ Timing time_cublaslt_fp8_gemm(int64_t m, int64_t n, int64_t k, const TimingOptio
   DeviceBuffer<uint8_t> a(random_codes(m * k, 1)), b(random_codes(n * k, 2));
   DeviceBuffer<float> scale(std::vector<float>{1.0f});
   DeviceBuffer<uint16_t> c(m * n);
-  CublasLtFp8Gemm gemm(m, n, k, false);
+  CublasLtGemm gemm(m, n, k, CublasLtGemm::Operands::kFp8E4M3);
   return time_launches(
       [&] { gemm.run(a.get(), scale.get(), b.get(), scale.get(), c.get(), nullptr); }, options);
+#endif
+}
+
+Timing time_cublaslt_bf16_gemm(int64_t m, int64_t n, int64_t k, const TimingOptions& options) {
+#ifndef CODESIM_HAVE_CUBLASLT
+  (void)m, (void)n, (void)k, (void)options;
+  throw GpuError("this build has no cuBLASLt");
+#else
+  DeviceBuffer<uint16_t> a(random_bf16(m * k, 1)), b(random_bf16(n * k, 2));
+  DeviceBuffer<uint16_t> c(m * n);
+  CublasLtGemm gemm(m, n, k, CublasLtGemm::Operands::kBf16);
+  return time_launches([&] { gemm.run(a.get(), nullptr, b.get(), nullptr, c.get(), nullptr); },
+                       options);
 #endif
 }
 

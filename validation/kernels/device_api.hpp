@@ -76,6 +76,8 @@ KernelCheck check_mla_decode(int heads, const std::vector<int64_t>& contexts, ui
 KernelCheck check_hbm_copy(int64_t bytes);
 // cuBLASLt's FP8 GEMM (per-tensor scales) against the double product of the quantized inputs.
 KernelCheck check_cublaslt_fp8_gemm(int64_t m, int64_t n, int64_t k, uint64_t seed);
+// cuBLASLt's BF16 GEMM against the double product of the BF16 inputs.
+KernelCheck check_cublaslt_bf16_gemm(int64_t m, int64_t n, int64_t k, uint64_t seed);
 
 // The accumulation-precision experiment on the GPU: an M x N x K FP8 GEMM of one quantized
 // pair of random matrices through cuBLASLt with CUBLASLT_MATMUL_DESC_FAST_ACCUM on (the whole
@@ -108,6 +110,7 @@ struct Timing {
 Timing time_fp8_gemm(int64_t m, int64_t n, int64_t k, const TimingOptions& options,
                      GemmKernel kernel = GemmKernel::kAuto);
 Timing time_cublaslt_fp8_gemm(int64_t m, int64_t n, int64_t k, const TimingOptions& options);
+Timing time_cublaslt_bf16_gemm(int64_t m, int64_t n, int64_t k, const TimingOptions& options);
 Timing time_grouped_contiguous(int groups, int64_t m_per_group, int64_t n, int64_t k,
                                const TimingOptions& options, GemmKernel kernel = GemmKernel::kAuto);
 Timing time_grouped_masked(int groups, int64_t m_per_group, int64_t n, int64_t k,
