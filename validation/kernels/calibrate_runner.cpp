@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "validation/kernels/calibration_writer.hpp"
@@ -201,19 +202,18 @@ int run(const Options& options) {
              std::to_string(s.k) + ": " + number(record.dense.back().tflops()) + " TFLOPS");
   }
   if (gpu::have_cublaslt()) {
-    for (const auto& s : dense) {
-      record.vendor.push_back({s.m, s.n, s.k,
-                               gpu::time_cublaslt_fp8_gemm(s.m, s.n, s.k, options.timing),
-                               "cublaslt_fp8_gemm"});
-      progress("cuBLASLt fp8 gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
-               std::to_string(s.k) + ": " + number(record.vendor.back().tflops()) + " TFLOPS");
-    }
-    for (const auto& s : dense) {
-      record.bf16.push_back({s.m, s.n, s.k,
-                             gpu::time_cublaslt_bf16_gemm(s.m, s.n, s.k, options.timing),
-                             "cublaslt_bf16_gemm"});
-      progress("cuBLASLt bf16 gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
-               std::to_string(s.k) + ": " + number(record.bf16.back().tflops()) + " TFLOPS");
+    // cuBLASLt on the same shapes: FP8 (the vendor reference) and BF16 (the 16-bit level).
+    using Timer = gpu::Timing (*)(int64_t, int64_t, int64_t, const gpu::TimingOptions&);
+    const std::tuple<std::vector<CalibrationRecord::Gemm>*, Timer, const char*, const char*>
+        vendors[] = {{&record.vendor, &gpu::time_cublaslt_fp8_gemm, "cublaslt_fp8_gemm", "fp8"},
+                     {&record.bf16, &gpu::time_cublaslt_bf16_gemm, "cublaslt_bf16_gemm", "bf16"}};
+    for (const auto& [rows, time, kernel, precision] : vendors) {
+      for (const auto& s : dense) {
+        rows->push_back({s.m, s.n, s.k, time(s.m, s.n, s.k, options.timing), kernel});
+        progress(std::string("cuBLASLt ") + precision + " gemm " + std::to_string(s.m) + "x" +
+                 std::to_string(s.n) + "x" + std::to_string(s.k) + ": " +
+                 number(rows->back().tflops()) + " TFLOPS");
+      }
     }
   }
   const auto grouped = options.quick ? std::vector<Grouped>{kGrouped[0], kGrouped[4]} : kGrouped;

@@ -157,6 +157,17 @@ class Engine {
     bool arrived = false;
     int waiter = -1;
   };
+  // An input arrives: marked arrived, or the thread waiting for it handed back (-1: none).
+  static int arrive(std::unordered_map<std::uint64_t, Inbox>& inboxes, std::uint64_t key) {
+    Inbox& inbox = inboxes[key];
+    if (inbox.waiter < 0) {
+      inbox.arrived = true;
+      return -1;
+    }
+    const int index = inbox.waiter;
+    inboxes.erase(key);
+    return index;
+  }
   // ZeRO-1 of one pipeline rank's replicas.
   struct DataParallel {
     std::vector<int> gradients_ready;  // by chunk: replicas whose gradients are done
@@ -709,13 +720,8 @@ void Engine::ring_compute_done(int r, int index) {
 }
 
 void Engine::deliver_ring(std::uint64_t key) {
-  Inbox& inbox = ring_inboxes_[key];
-  if (inbox.waiter < 0) {
-    inbox.arrived = true;
-    return;
-  }
-  const int index = inbox.waiter;
-  ring_inboxes_.erase(key);
+  const int index = arrive(ring_inboxes_, key);
+  if (index < 0) return;
   const int r = RingKey::rank(key);
   Rank& rank = ranks_[r];
   charge_idle(rank);
@@ -885,13 +891,8 @@ void Engine::send_pipeline(int r, const Thread& t) {
 }
 
 void Engine::deliver(std::uint64_t key) {
-  Inbox& inbox = inboxes_[key];
-  if (inbox.waiter < 0) {
-    inbox.arrived = true;
-    return;
-  }
-  const int index = inbox.waiter;
-  inboxes_.erase(key);
+  const int index = arrive(inboxes_, key);
+  if (index < 0) return;
   const int r = InboxKey::rank(key);
   charge_idle(ranks_[r]);
   advance(r, index);
