@@ -158,10 +158,6 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"interleaved_micro_batches_not_a_multiple_of_pp", 0, "",
                  "--set plan.schedule=interleaved --set plan.virtual_stages=2",
                  "13:", "plan.global_batch", "a multiple of pp = 16"},
-        BadInput{"stage_layers_auto_with_interleaved", 0, "",
-                 "--set plan.schedule=interleaved --set plan.virtual_stages=2 --set "
-                 "plan.global_batch=16384 --set plan.stage_layers=auto",
-                 "--set plan.stage_layers=auto", "plan.stage_layers", "not interleaved"},
         BadInput{"recompute_full_with_expert_parallelism", 17, "  recompute: full", "",
                  "17:", "plan.recompute", "would run their all-to-alls again"},
         BadInput{"cp_not_dividing_the_gpus", 0, "", "--set plan.cp=3", "--set plan.cp=3", "plan.cp",

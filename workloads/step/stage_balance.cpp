@@ -156,16 +156,21 @@ std::vector<double> rank_pace(const std::vector<StageWork>& stages, Schedule sch
 }
 
 std::vector<int> balanced_stage_layers(const ChunkCostModel& costs, Schedule schedule, int pp,
-                                       const RankFits& fits) {
-  const PipelineMap map(schedule, pp);
-  const int stages = stage_count(schedule, pp);
-  const Shape shape = map_shape(map, pp, stages);
+                                       const RankFits& fits, int virtual_stages) {
+  const PipelineMap map(schedule, pp, virtual_stages);
+  const int stages = stage_count(schedule, pp, virtual_stages);
+  // Interleaved 1F1B: the chunks are balanced one by one, in model order (a rank's pace, the
+  // sum of its v chunks, follows).
+  const bool chunks = schedule == Schedule::kInterleaved1F1B;
+  const Shape shape = chunks ? Shape::kOneStageEach : map_shape(map, pp, stages);
   const Pieces pieces(costs, overlaps_forward_and_backward(schedule), stages);
   const int layers = pieces.layers();
   // No stage holds more than twice the mean (and a few) layers: a bound on the search, not on
   // what a good split needs.
   const int cap = std::min(layers, 2 * ((layers + stages - 1) / stages) + 2);
   std::vector<Stage> probe(stages);
+  // A rank's memory with the stages chosen so far (interleaved: its later chunks still empty,
+  // so a rank that does not fit now never will).
   auto rank_fits = [&](int rank) { return !fits || fits(rank, probe); };
 
   if (shape == Shape::kOneStageEach) {
@@ -181,7 +186,7 @@ std::vector<int> balanced_stage_layers(const ChunkCostModel& costs, Schedule sch
           const Score s = best[k][f].then(pieces.work(k, f, a).total());
           if (!(s < best[k + 1][f + a])) continue;
           probe[k] = pieces.stage(k, f, a);
-          if (!rank_fits(k)) continue;
+          if (!rank_fits(map.slot({0, k}).rank)) continue;
           best[k + 1][f + a] = s;
           took[k + 1][f + a] = a;
         }
@@ -252,20 +257,18 @@ std::vector<int> balanced_stage_layers(const ChunkCostModel& costs, Schedule sch
 }
 
 std::vector<int> balanced_stage_layers(const TrainingScenario& s) {
-  if (s.plan.schedule == Schedule::kInterleaved1F1B) {
-    throw std::invalid_argument(
-        "auto balances pipelines whose ranks hold one stage (1f1b, zb1p) or stages r and S-1-r "
-        "(dualpipe, dualpipev), not interleaved 1F1B's v chunks per rank");
-  }
   const ChunkCostModel costs(chunk_cost_params(s));
   const MemoryParams memory = memory_params(s);
   const double hbm = double(s.gpu.hbm_bytes);
+  const int v = s.plan.virtual_stages;
   std::vector<int> out = balanced_stage_layers(
-      costs, s.plan.schedule, s.plan.pp, [&](int rank, const std::vector<Stage>& stages) {
+      costs, s.plan.schedule, s.plan.pp,
+      [&](int rank, const std::vector<Stage>& stages) {
         return rank_memory(memory, stages, rank).total_bytes() <= hbm;
-      });
+      },
+      v);
   // Nothing fits: the best split regardless, for the memory check to report.
-  if (out.empty()) out = balanced_stage_layers(costs, s.plan.schedule, s.plan.pp, {});
+  if (out.empty()) out = balanced_stage_layers(costs, s.plan.schedule, s.plan.pp, {}, v);
   return out;
 }
 

@@ -42,11 +42,14 @@ using RankFits = std::function<bool(int rank, const std::vector<Stage>& stages)>
 //   backward and weight gradients), and stages are taken in order;
 // - DualPipe and DualPipeV: rank r holds stages r and S-1-r and in the steady state overlaps the
 //   forward of one with the backward of the other, in turn; its pace is the longer pair, and
-//   ranks are taken from the ends of the model inwards.
+//   ranks are taken from the ends of the model inwards;
+// - interleaved 1F1B (pp x v chunks, rank r holding chunks r, r + pp, ...): the chunks are
+//   balanced one by one (the largest chunk's work minimised, as for one stage a rank), which
+//   evens the ranks' sums of v chunks without minimising their largest exactly.
 // Among splits as good, the one with the least sum of squared paces (the most even) wins.
 // Throws std::invalid_argument for other pipeline shapes.
 std::vector<int> balanced_stage_layers(const ChunkCostModel& costs, Schedule schedule, int pp,
-                                       const RankFits& fits = {});
+                                       const RankFits& fits = {}, int virtual_stages = 1);
 // The same for a scenario, among the splits whose ranks fit in the GPU's memory (the best of
 // all when none does, for the memory check to report).
 std::vector<int> balanced_stage_layers(const TrainingScenario& s);

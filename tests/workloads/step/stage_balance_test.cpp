@@ -97,6 +97,35 @@ INSTANTIATE_TEST_SUITE_P(SmallModels, BalancedSplit,
                            return info.param.name;
                          });
 
+// Interleaved 1F1B: each of the pp x v chunks balanced in turn; the largest chunk's work is the
+// least of every split's, and no more than the split by slots gives.
+TEST(BalancedSplit, InterleavedBalancesEachChunk) {
+  auto s = codesim::testing::small_dense_gpt();
+  s.plan.schedule = Schedule::kInterleaved1F1B;
+  s.plan.pp = 2;
+  s.plan.virtual_stages = 2;
+  const ChunkCostModel costs(chunk_cost_params(s));
+  const std::vector<int> got = balanced_stage_layers(costs, s.plan.schedule, 2, {}, 2);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(std::accumulate(got.begin(), got.end(), 0), s.model.layers);
+  auto largest = [&](const std::vector<int>& counts) {
+    double most = 0;
+    for (const StageWork& w : stage_work(costs, split_stages(s.model, 4, counts), false)) {
+      most = std::max(most, w.total_s());
+    }
+    return most;
+  };
+  double best = 1e300;
+  each_split(s.model.layers, 4, s.model.layers,
+             [&](std::vector<int>& counts) { best = std::min(best, largest(counts)); });
+  EXPECT_NEAR(largest(got), best, 1e-9 * best);
+  EXPECT_LE(largest(got), largest({}) * (1 + 1e-12));
+  // The scenario's own: every chunk fits, and the plan checks.
+  s.plan.global_batch_sequences = 64;
+  s.plan.stage_layers = balanced_stage_layers(s);
+  EXPECT_EQ(s.plan.stage_layers, got);
+}
+
 TEST(BalancedSplit, KeepsToTheMemoryItIsGiven) {
   auto s = codesim::testing::deepseek_v3_on_2048_h800();
   s.model.layers = 13;
