@@ -13,6 +13,7 @@
 #include "cli/command_line.hpp"
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
+#include "cli/sweep_command.hpp"
 #include "cli/topo_command.hpp"
 #include "cli/trace_writer.hpp"
 #include "cli/train_report.hpp"
@@ -38,6 +39,9 @@ const char* kUsage =
     "        estimate a training run: step time and breakdown, MFU, GPU-hours, cost, memory\n"
     "  topo TOPOLOGY.yaml|SCENARIO.yaml [--json FILE]\n"
     "        build a network topology: endpoints, switches, links, diameter, bisection, cost\n"
+    "  sweep SWEEP.yaml [--jobs N] [--out DIR] [--engine event|analytic]\n"
+    "        run every point of a sweep (a base scenario and axes of --set values) in\n"
+    "        parallel, resumably, and tabulate the chosen outputs (DIR/table.csv)\n"
     "  calibrate [--out FILE] [--quick]\n"
     "        run the CUDA microkernels on this machine's GPU and write a calibration file\n"
     "\n"
@@ -129,6 +133,7 @@ int main(int argc, char** argv) {
     if (command == "train") return run_train(args);
     if (command == "topo") return codesim::cli::run_topo(args);
     if (command == "calibrate") return codesim::cli::run_calibrate(args);
+    if (command == "sweep") return codesim::cli::run_sweep(args);
     std::cerr << "codesim: error: unknown command '" << command << "'\n" << kUsage;
     return kExitBadInput;
   } catch (const codesim::cli::ScenarioError& e) {
