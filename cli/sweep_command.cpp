@@ -7,6 +7,8 @@
 
 #include <csignal>
 
+#include <mpi.h>
+
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -103,6 +105,47 @@ pid_t spawn_point(const std::string& self, const SweepSpec& spec, const SweepPoi
   return pid;
 }
 
+// The ranks of a sweep started under mpirun (OpenMPI or another launcher that says so in the
+// environment): each runs the points whose index modulo the ranks is its own, into the same
+// folder (a file system they share); rank 0 checks the manifest first and writes the table
+// last. Without a launcher: one rank, and MPI is not started.
+class Ranks {
+ public:
+  Ranks() {
+    if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMI_SIZE") &&
+        !std::getenv("PMIX_RANK")) {
+      return;
+    }
+    MPI_Init(nullptr, nullptr);
+    mpi_ = true;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  ~Ranks() {
+    if (mpi_) MPI_Finalize();
+  }
+  Ranks(const Ranks&) = delete;
+  Ranks& operator=(const Ranks&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool lead() const { return rank_ == 0; }
+  // Rank 0's value, on every rank.
+  int from_lead(int value) const {
+    if (mpi_) MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return value;
+  }
+  long long sum(long long value) const {
+    long long total = value;
+    if (mpi_) MPI_Allreduce(&value, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    return total;
+  }
+
+ private:
+  bool mpi_ = false;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
 }  // namespace
 
 int run_sweep(const std::vector<std::string>& args) {
@@ -130,6 +173,7 @@ int run_sweep(const std::vector<std::string>& args) {
     return kExitBadInput;
   }
 
+  const Ranks ranks;
   SweepSpec spec = read_sweep(sweep_path);
   if (!engine.empty()) spec.engine = engine;
   const std::vector<SweepPoint> points = expand(spec);
@@ -137,39 +181,46 @@ int run_sweep(const std::vector<std::string>& args) {
                                        : fs::path(out_dir);
   const fs::path point_dir = dir / "points";
   std::error_code ec;
-  fs::create_directories(point_dir, ec);
-  if (ec || !fs::is_directory(point_dir)) {
-    std::cerr << "codesim sweep: error: cannot make the folder " << point_dir.string() << "\n";
-    return kExitBadInput;
-  }
-
   // The manifest: the points this folder holds. A folder of another sweep is not mixed in.
-  const Json manifest = manifest_of(spec, points);
-  const fs::path manifest_path = dir / "sweep.json";
-  if (fs::exists(manifest_path)) {
-    Json before;
-    try {
-      before = Json::parse(read_text(manifest_path));
-    } catch (const Json::exception&) {
+  int ready = kExitOk;
+  if (ranks.lead()) {
+    fs::create_directories(point_dir, ec);
+    const Json manifest = manifest_of(spec, points);
+    const fs::path manifest_path = dir / "sweep.json";
+    if (ec || !fs::is_directory(point_dir)) {
+      std::cerr << "codesim sweep: error: cannot make the folder " << point_dir.string() << "\n";
+      ready = kExitBadInput;
+    } else if (fs::exists(manifest_path)) {
+      Json before;
+      try {
+        before = Json::parse(read_text(manifest_path));
+      } catch (const Json::exception&) {
+      }
+      if (before != manifest) {
+        std::cerr << "codesim sweep: error: " << dir.string()
+                  << " holds another sweep's points (its sweep.json differs); give another "
+                     "--out or remove the folder\n";
+        ready = kExitBadInput;
+      }
+    } else {
+      write_file_atomically(manifest_path.string(), manifest.dump(2) + "\n");
     }
-    if (before != manifest) {
-      std::cerr << "codesim sweep: error: " << dir.string()
-                << " holds another sweep's points (its sweep.json differs); give another --out "
-                   "or remove the folder\n";
-      return kExitBadInput;
-    }
-  } else {
-    write_file_atomically(manifest_path.string(), manifest.dump(2) + "\n");
   }
+  if (const int status = ranks.from_lead(ready); status != kExitOk) return status;
 
   auto result_path = [&](const SweepPoint& p) { return point_dir / (p.id + ".json"); };
   auto error_path = [&](const SweepPoint& p) { return point_dir / (p.id + ".error.json"); };
+  // This rank's share of the points not finished.
   std::vector<const SweepPoint*> todo;
-  for (const SweepPoint& p : points) {
-    if (!fs::exists(result_path(p)) && !fs::exists(error_path(p))) todo.push_back(&p);
+  std::size_t unfinished = 0;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const SweepPoint& p = points[i];
+    if (fs::exists(result_path(p)) || fs::exists(error_path(p))) continue;
+    ++unfinished;
+    if (int(i % std::size_t(ranks.size())) == ranks.rank()) todo.push_back(&p);
   }
-  const std::size_t done_before = points.size() - todo.size();
-  const bool terminal = isatty(STDERR_FILENO) != 0;
+  const std::size_t done_before = points.size() - unfinished;
+  const bool terminal = ranks.lead() && isatty(STDERR_FILENO) != 0;
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   if (ec || self.empty()) self = "codesim";
 
@@ -205,6 +256,9 @@ int run_sweep(const std::vector<std::string>& args) {
     }
   }
   if (terminal) std::cerr << "\n";
+  // Every rank's points are done (the sum waits for them all); rank 0 writes the table.
+  const long long run_now = ranks.sum((long long)todo.size());
+  if (!ranks.lead()) return kExitOk;
 
   // The table: each point's axis values, its chosen outputs, or its error.
   std::vector<std::string> axis_keys;
@@ -254,7 +308,7 @@ int run_sweep(const std::vector<std::string>& args) {
   write_file_atomically((dir / "table.csv").string(), csv);
   std::cout << fmt::format(
       "codesim sweep: {} points, {} run now, {} finished before; {} failed; table {}\n",
-      points.size(), todo.size(), done_before, failed, (dir / "table.csv").string());
+      points.size(), run_now, done_before, failed, (dir / "table.csv").string());
   return kExitOk;
 }
 

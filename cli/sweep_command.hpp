@@ -4,7 +4,8 @@
 // writing DIR/points/<id>.json through a rename (or <id>.error.json with the message of a point
 // that failed), then one table of the chosen outputs (DIR/table.csv and DIR/table.json).
 // DIR/sweep.json lists the points; a sweep started again on the same DIR runs only the points
-// with neither file, so a killed sweep loses no finished point and redoes none.
+// with neither file, so a killed sweep loses no finished point and redoes none. Under mpirun the
+// ranks share the points out (point i to rank i mod ranks) in a folder they all see.
 
 #include <string>
 #include <vector>

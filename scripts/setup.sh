@@ -9,6 +9,7 @@ packages=(
   libboost-graph-dev libboost-program-options-dev
   libyaml-cpp-dev libfmt-dev libeigen3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libopenmpi-dev openmpi-bin
 )
 # Peers the benchmarks and cross-check tests compare against; not needed by the codesim binary.
 optional_packages=(libns3-dev libsimgrid-dev)

@@ -211,6 +211,35 @@ TEST(Sweep, AKilledSweepLosesNoPointAndRedoesNone) {
   for (const auto& row : table) EXPECT_TRUE(row["error"].is_null()) << row.dump();
 }
 
+// Under mpirun (OpenMPI) the ranks share the points out; the table is the one --jobs gives.
+TEST(Sweep, UnderMpirunTheRanksShareThePointsForTheSameTable) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun";
+  const auto dir = scratch_dir("sweep-mpi");
+  const auto path = write_sweep(dir,
+                                "sweep:\n"
+                                "  base: " +
+                                    example("gpt-small-a100-64") +
+                                    "\n"
+                                    "  engine: analytic\n"
+                                    "  grid:\n"
+                                    "    plan.pp: [1, 2]\n"
+                                    "    plan.comm_sms: [0, 8, 16]\n");
+  const auto jobs = run_codesim(
+      "sweep '" + path.string() + "' --jobs 2 --out '" + (dir / "jobs").string() + "'", dir);
+  ASSERT_EQ(jobs.exit_code, 0) << jobs.err;
+  const std::string mpi =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "OMPI_MCA_mpi_warn_on_fork=0 mpirun -np 2 --oversubscribe '" +
+      std::string(CODESIM_BINARY) + "' sweep '" + path.string() + "' --jobs 1 --out '" +
+      (dir / "mpi").string() + "' >'" + (dir / "mpi.out").string() + "' 2>'" +
+      (dir / "mpi.err").string() + "'";
+  ASSERT_EQ(std::system(mpi.c_str()), 0) << read_text(dir / "mpi.err");
+  const std::string said = read_text(dir / "mpi.out");
+  EXPECT_NE(said.find("6 points, 6 run now, 0 finished before; 0 failed"), std::string::npos)
+      << said;
+  EXPECT_EQ(read_text(dir / "mpi" / "table.csv"), read_text(dir / "jobs" / "table.csv"));
+}
+
 // The example sweeps run (with the analytic engine, to keep the suite short).
 TEST(Sweep, ExampleSweepsRun) {
   for (const auto& entry :
