@@ -17,6 +17,7 @@
 #include "cli/topo_command.hpp"
 #include "cli/trace_writer.hpp"
 #include "cli/train_report.hpp"
+#include "cli/validate_command.hpp"
 #include "workloads/step/analytic_step_model.hpp"
 #include "workloads/step/engine_input.hpp"
 #include "workloads/step/event_step_model.hpp"
@@ -42,6 +43,8 @@ const char* kUsage =
     "  sweep SWEEP.yaml [--jobs N] [--out DIR] [--engine event|analytic]\n"
     "        run every point of a sweep (a base scenario and axes of --set values) in\n"
     "        parallel, resumably, and tabulate the chosen outputs (DIR/table.csv)\n"
+    "  validate [--json FILE] [--engine event|analytic]\n"
+    "        every published figure codesim predicts, simulated now, with its error and source\n"
     "  calibrate [--out FILE] [--quick]\n"
     "        run the CUDA microkernels on this machine's GPU and write a calibration file\n"
     "\n"
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
     if (command == "topo") return codesim::cli::run_topo(args);
     if (command == "calibrate") return codesim::cli::run_calibrate(args);
     if (command == "sweep") return codesim::cli::run_sweep(args);
+    if (command == "validate") return codesim::cli::run_validate(args);
     std::cerr << "codesim: error: unknown command '" << command << "'\n" << kUsage;
     return kExitBadInput;
   } catch (const codesim::cli::ScenarioError& e) {
