@@ -42,13 +42,6 @@ std::string shell_quoted(const std::string& word) {
   return out + "'";
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 int run_calibrate(const std::vector<std::string>& args) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "cli/scenario_error.hpp"
@@ -56,6 +57,13 @@ YAML::Node load_yaml_file(const std::string& path, const std::string& what,
     throw ScenarioError({path}, "", "the " + what + " is empty", expected);
   }
   return root;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {

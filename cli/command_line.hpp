@@ -31,6 +31,9 @@ std::optional<int> parse_subcommand(const std::vector<std::string>& args,
 YAML::Node load_yaml_file(const std::string& path, const std::string& what,
                           const std::string& expected);
 
+// The whole of a file (empty when it cannot be read).
+std::string read_text(const std::string& path);
+
 // Writes `text` to `path` through a temporary file and a rename, so that a failure never leaves
 // a half-written file. Throws std::runtime_error.
 void write_file_atomically(const std::string& path, const std::string& text);

@@ -32,11 +32,10 @@ namespace fs = std::filesystem;
 namespace po = boost::program_options;
 using Json = nlohmann::ordered_json;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+Json sets_of(const SweepPoint& p) {
+  Json sets = Json::object();
+  for (const auto& [key, value] : p.sets) sets[key] = value;
+  return sets;
 }
 
 Json manifest_of(const SweepSpec& spec, const std::vector<SweepPoint>& points) {
@@ -45,11 +44,7 @@ Json manifest_of(const SweepSpec& spec, const std::vector<SweepPoint>& points) {
   j["base"] = spec.base;
   j["engine"] = spec.engine;
   j["points"] = Json::array();
-  for (const SweepPoint& p : points) {
-    Json sets = Json::object();
-    for (const auto& [key, value] : p.sets) sets[key] = value;
-    j["points"].push_back({{"id", p.id}, {"sets", sets}});
-  }
+  for (const SweepPoint& p : points) j["points"].push_back({{"id", p.id}, {"sets", sets_of(p)}});
   return j;
 }
 
@@ -242,10 +237,10 @@ int run_sweep(const std::vector<std::string>& args) {
     const fs::path messages = point_dir / (p.id + ".messages");
     const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (exit_code != 0 || !fs::exists(result_path(p))) {
-      Json error = {{"id", p.id}, {"exit_code", exit_code}, {"error", read_text(messages)}};
-      Json sets = Json::object();
-      for (const auto& [key, value] : p.sets) sets[key] = value;
-      error["sets"] = sets;
+      const Json error = {{"id", p.id},
+                          {"exit_code", exit_code},
+                          {"error", read_text(messages)},
+                          {"sets", sets_of(p)}};
       write_file_atomically(error_path(p).string(), error.dump(2) + "\n");
     }
     fs::remove(messages, ec);

@@ -31,9 +31,10 @@ std::string example(const std::string& name) {
   return std::string(CODESIM_SOURCE_DIR) + "/examples/" + name + ".yaml";
 }
 
-fs::path write_sweep(const fs::path& dir, const std::string& body) {
+// dir/sweep.yaml: a sweep of the example `base` with `body`'s keys (indented under sweep:).
+fs::path write_sweep(const fs::path& dir, const std::string& base, const std::string& body) {
   const fs::path path = dir / "sweep.yaml";
-  std::ofstream(path) << body;
+  std::ofstream(path) << "sweep:\n  base: " << example(base) << "\n" << body;
   return path;
 }
 
@@ -43,18 +44,14 @@ int lines_of(const std::string& text) {
 
 TEST(SweepSpec, GridTimesZipInOrderTheLastAxisFastest) {
   const auto dir = scratch_dir("sweep-expand");
-  const auto path = write_sweep(dir,
-                                "sweep:\n"
-                                "  base: " +
-                                    example("gpt-small-a100-64") +
-                                    "\n"
-                                    "  set: {plan.comm_sms: 4}\n"
-                                    "  grid:\n"
-                                    "    plan.pp: [2, 4, 8]\n"
-                                    "    plan.micro_batch: [1, 2]\n"
-                                    "  zip:\n"
-                                    "    plan.sequence_length: [1024, 2048]\n"
-                                    "    plan.global_batch: [128, 64]\n");
+  const auto path = write_sweep(dir, "gpt-small-a100-64",
+                                "  set: {plan.comm_sms: 4}\n"
+                                "  grid:\n"
+                                "    plan.pp: [2, 4, 8]\n"
+                                "    plan.micro_batch: [1, 2]\n"
+                                "  zip:\n"
+                                "    plan.sequence_length: [1024, 2048]\n"
+                                "    plan.global_batch: [128, 64]\n");
   const SweepSpec spec = read_sweep(path.string());
   EXPECT_EQ(spec.engine, "event");
   const std::vector<SweepPoint> points = expand(spec);
@@ -75,13 +72,9 @@ TEST(SweepSpec, GridTimesZipInOrderTheLastAxisFastest) {
 
 TEST(SweepSpec, ListValuesPassAsFlowYaml) {
   const auto dir = scratch_dir("sweep-lists");
-  const auto path = write_sweep(dir,
-                                "sweep:\n"
-                                "  base: " +
-                                    example("gpt-small-a100-64") +
-                                    "\n"
-                                    "  grid:\n"
-                                    "    plan.stage_layers: [[1, 1, 2, 2], [2, 2, 1, 1]]\n");
+  const auto path = write_sweep(dir, "gpt-small-a100-64",
+                                "  grid:\n"
+                                "    plan.stage_layers: [[1, 1, 2, 2], [2, 2, 1, 1]]\n");
   const auto points = expand(read_sweep(path.string()));
   ASSERT_EQ(points.size(), 2u);
   EXPECT_EQ(set_argument(points[1].sets[0]), "plan.stage_layers=[2, 2, 1, 1]");
@@ -90,9 +83,8 @@ TEST(SweepSpec, ListValuesPassAsFlowYaml) {
 // Errors name the sweep file, the line and the key.
 TEST(SweepSpec, BadSweepsNameTheLineAndKey) {
   const auto dir = scratch_dir("sweep-bad");
-  const std::string base = "sweep:\n  base: " + example("gpt-small-a100-64") + "\n";
   auto error_of = [&](const std::string& body) -> std::string {
-    const auto path = write_sweep(dir, base + body);
+    const auto path = write_sweep(dir, "gpt-small-a100-64", body);
     try {
       read_sweep(path.string());
     } catch (const ScenarioError& e) {
@@ -119,16 +111,12 @@ TEST(SweepSpec, BadSweepsNameTheLineAndKey) {
 // sweep goes on; started again, the sweep runs nothing it has; a removed point is run again alone.
 TEST(Sweep, RunsEveryPointIntoATableAndResumes) {
   const auto dir = scratch_dir("sweep-run");
-  const auto path = write_sweep(dir,
-                                "sweep:\n"
-                                "  base: " +
-                                    example("gpt-small-a100-64") +
-                                    "\n"
-                                    "  engine: analytic\n"
-                                    "  grid:\n"
-                                    "    plan.pp: [1, 2, 7]\n"
-                                    "    plan.micro_batch: [1, 2]\n"
-                                    "  outputs: [step_time_s, mfu, breakdown_s.compute]\n");
+  const auto path = write_sweep(dir, "gpt-small-a100-64",
+                                "  engine: analytic\n"
+                                "  grid:\n"
+                                "    plan.pp: [1, 2, 7]\n"
+                                "    plan.micro_batch: [1, 2]\n"
+                                "  outputs: [step_time_s, mfu, breakdown_s.compute]\n");
   const auto out = dir / "out";
   const std::string command = "sweep '" + path.string() + "' --jobs 2 --out '" + out.string() + "'";
   const auto first = run_codesim(command, dir);
@@ -169,14 +157,10 @@ TEST(Sweep, RunsEveryPointIntoATableAndResumes) {
 // before the kill is kept as it was, none is run twice, and the rest run.
 TEST(Sweep, AKilledSweepLosesNoPointAndRedoesNone) {
   const auto dir = scratch_dir("sweep-kill");
-  const auto path = write_sweep(dir,
-                                "sweep:\n"
-                                "  base: " +
-                                    example("gpt3-175b-a100-1024") +
-                                    "\n"
-                                    "  engine: event\n"
-                                    "  grid:\n"
-                                    "    plan.comm_sms: [0, 1, 2, 3, 4, 5]\n");
+  const auto path = write_sweep(dir, "gpt3-175b-a100-1024",
+                                "  engine: event\n"
+                                "  grid:\n"
+                                "    plan.comm_sms: [0, 1, 2, 3, 4, 5]\n");
   const auto out = dir / "out";
   const std::string command = "sweep '" + path.string() + "' --jobs 1 --out '" + out.string() + "'";
   const std::string kill_after_3s =
@@ -215,15 +199,11 @@ TEST(Sweep, AKilledSweepLosesNoPointAndRedoesNone) {
 TEST(Sweep, UnderMpirunTheRanksShareThePointsForTheSameTable) {
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun";
   const auto dir = scratch_dir("sweep-mpi");
-  const auto path = write_sweep(dir,
-                                "sweep:\n"
-                                "  base: " +
-                                    example("gpt-small-a100-64") +
-                                    "\n"
-                                    "  engine: analytic\n"
-                                    "  grid:\n"
-                                    "    plan.pp: [1, 2]\n"
-                                    "    plan.comm_sms: [0, 8, 16]\n");
+  const auto path = write_sweep(dir, "gpt-small-a100-64",
+                                "  engine: analytic\n"
+                                "  grid:\n"
+                                "    plan.pp: [1, 2]\n"
+                                "    plan.comm_sms: [0, 8, 16]\n");
   const auto jobs = run_codesim(
       "sweep '" + path.string() + "' --jobs 2 --out '" + (dir / "jobs").string() + "'", dir);
   ASSERT_EQ(jobs.exit_code, 0) << jobs.err;

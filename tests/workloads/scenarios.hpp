@@ -1,11 +1,11 @@
 #pragma once
 // Scenarios built directly as structs, for tests that should not depend on the YAML edge.
 
+#include "../presets.hpp"
 #include "models/calibration.hpp"
 #include "models/gpu.hpp"
 #include "models/llm.hpp"
 #include "workloads/plan/scenario.hpp"
-#include "../presets.hpp"
 
 namespace codesim::testing {
 

@@ -112,10 +112,11 @@ class Engine {
     int micro_batch = 0;
     std::uint8_t chunk = 0;  // of its pipeline rank
     std::uint32_t segment = 0;
-    bool in_exchange = false;  // waiting for its all-to-all to finish
-    bool in_ring = false;      // waiting for ring attention's K/V blocks
-    bool in_tp = false;        // waiting for tensor-parallel collectives' bytes
-    Time arrived;              // at that all-to-all
+    // What it waits on besides the compute stream and its pipeline inputs: its all-to-all,
+    // ring attention's K/V blocks, or the tensor-parallel collectives' bytes.
+    enum class Wait : std::uint8_t { kNone, kAllToAll, kRing, kTensorParallel };
+    Wait waiting = Wait::kNone;
+    Time arrived;  // at that all-to-all
   };
   struct Rank {
     const std::vector<PipelineOp>* ops = nullptr;  // its pipeline rank's, shared by the replicas
@@ -157,6 +158,18 @@ class Engine {
     bool arrived = false;
     int waiter = -1;
   };
+  // A thread asks for an input: true (and the input taken) when it has arrived, else the thread
+  // is left waiting for it.
+  static bool take(std::unordered_map<std::uint64_t, Inbox>& inboxes, std::uint64_t key,
+                   int index) {
+    auto it = inboxes.find(key);
+    if (it == inboxes.end() || !it->second.arrived) {
+      inboxes[key].waiter = index;
+      return false;
+    }
+    inboxes.erase(it);
+    return true;
+  }
   // An input arrives: marked arrived, or the thread waiting for it handed back (-1: none).
   static int arrive(std::unordered_map<std::uint64_t, Inbox>& inboxes, std::uint64_t key) {
     Inbox& inbox = inboxes[key];
@@ -507,12 +520,7 @@ void Engine::begin_thread(int r, int index) {
   }
   if (needs) {
     const std::uint64_t key = InboxKey::pack(r, t.direction, t.position, t.micro_batch, gradient);
-    auto it = inboxes_.find(key);
-    if (it == inboxes_.end() || !it->second.arrived) {
-      inboxes_[key].waiter = index;
-      return;
-    }
-    inboxes_.erase(it);
+    if (!take(inboxes_, key, index)) return;
   }
   advance(r, index);
 }
@@ -603,14 +611,15 @@ void Engine::queue_compute(int r, int index) {
 void Engine::charge_idle(Rank& rank) {
   if (!rank.computing) {
     const Time idle = sim_.now() - rank.idle_since;
-    auto any = [&](bool Thread::*waiting) {
-      return (rank.threads[0].live && rank.threads[0].*waiting) ||
-             (rank.threads[1].live && rank.threads[1].*waiting);
+    using Wait = Thread::Wait;
+    auto any = [&](Wait w) {
+      return (rank.threads[0].live && rank.threads[0].waiting == w) ||
+             (rank.threads[1].live && rank.threads[1].waiting == w);
     };
-    (any(&Thread::in_exchange) ? rank.times.wait_all_to_all
-     : any(&Thread::in_ring)   ? rank.times.wait_ring
-     : any(&Thread::in_tp)     ? rank.times.wait_tp
-                               : rank.times.wait_pipeline) += idle;
+    (any(Wait::kAllToAll)         ? rank.times.wait_all_to_all
+     : any(Wait::kRing)           ? rank.times.wait_ring
+     : any(Wait::kTensorParallel) ? rank.times.wait_tp
+                                  : rank.times.wait_pipeline) += idle;
   }
   rank.idle_since = sim_.now();
 }
@@ -706,17 +715,15 @@ void Engine::start_ring(int r, int index) {
 void Engine::ring_compute_done(int r, int index) {
   Rank& rank = ranks_[r];
   Thread& t = rank.threads[index];
-  const std::uint64_t key = ring_key(r, t);
-  auto it = ring_inboxes_.find(key);
-  if (it != ring_inboxes_.end() && it->second.arrived) {
-    ring_inboxes_.erase(it);
+  // Charged first: until now the stream computed.
+  charge_idle(rank);
+  if (take(ring_inboxes_, ring_key(r, t), index)) {
     ++t.segment;
     advance(r, index);
     return;
   }
-  charge_idle(rank);
-  (segments(t)[t.segment].kind == Segment::Kind::kRing ? t.in_ring : t.in_tp) = true;
-  ring_inboxes_[key].waiter = index;
+  t.waiting = segments(t)[t.segment].kind == Segment::Kind::kRing ? Thread::Wait::kRing
+                                                                  : Thread::Wait::kTensorParallel;
 }
 
 void Engine::deliver_ring(std::uint64_t key) {
@@ -725,7 +732,7 @@ void Engine::deliver_ring(std::uint64_t key) {
   const int r = RingKey::rank(key);
   Rank& rank = ranks_[r];
   charge_idle(rank);
-  rank.threads[index].in_ring = rank.threads[index].in_tp = false;
+  rank.threads[index].waiting = Thread::Wait::kNone;
   ++rank.threads[index].segment;
   advance(r, index);
 }
@@ -759,7 +766,7 @@ void Engine::arrive_exchange(int r, int index) {
   ExchangeRun& run = exchanges_[slot];
   charge_idle(ranks_[r]);
   ranks_[r].threads[index].arrived = sim_.now();
-  ranks_[r].threads[index].in_exchange = true;
+  ranks_[r].threads[index].waiting = Thread::Wait::kAllToAll;
   run.waiters.emplace_back(r, index);
   if (++run.arrived == in_.ep) start_exchange(slot);
 }
@@ -860,7 +867,7 @@ void Engine::finish_exchange(std::uint32_t slot) {
       record(r, t, TraceSpan::Stream::kCommunication, t.arrived);
     }
     charge_idle(ranks_[r]);
-    ranks_[r].threads[index].in_exchange = false;
+    ranks_[r].threads[index].waiting = Thread::Wait::kNone;
     ++ranks_[r].threads[index].segment;
     advance(r, index);
   }

@@ -99,8 +99,8 @@ struct EngineInput {
   // GPUs per EP group: consecutive ranks of one pipeline rank (its tensor-parallel shards
   // included: with tp > 1 each routes its own rows of the sequence-parallel residual stream).
   int ep = 1;
-  int micro_batches = 1;            // per replica
-  std::vector<StagePasses> stages;  // by model stage (split_stages' numbering)
+  int micro_batches = 1;                              // per replica
+  std::vector<StagePasses> stages;                    // by model stage (split_stages' numbering)
   std::array<ExchangeBytes, kExchanges> exchanges{};  // at a balanced load
   // [layer][GPU of the EP group]: its routed tokens over the group's mean (expert_load.hpp);
   // empty: balanced. A GPU's routed-expert compute scales with its factor, and the tokens sent

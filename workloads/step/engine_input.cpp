@@ -24,6 +24,12 @@ struct Work {
   double pair_seconds = 0;
   double tp_bytes = 0;
   std::vector<SegmentKernel> kernels;
+  // One kernel's time (or a share of it).
+  void add(const char* name, double s, double pair, bool routed = false) {
+    seconds += s;
+    pair_seconds += pair;
+    kernels.push_back({name, s, pair, routed});
+  }
   Work& operator+=(const Work& o) {
     seconds += o.seconds;
     pair_seconds += o.pair_seconds;
@@ -52,10 +58,9 @@ struct PieceWork {
 Work priced(const ChunkCostModel& costs, const std::vector<models::Kernel>& kernels, bool routed) {
   Work w;
   for (const PricedKernel& p : costs.price(kernels)) {
-    if (p.kernel.stream != models::KernelStream::kCompute) continue;
-    w.seconds += p.seconds;
-    w.pair_seconds += p.pair_seconds;
-    w.kernels.push_back({p.kernel.name, p.seconds, p.pair_seconds, routed});
+    if (p.kernel.stream == models::KernelStream::kCompute) {
+      w.add(p.kernel.name, p.seconds, p.pair_seconds, routed);
+    }
   }
   return w;
 }
@@ -67,11 +72,9 @@ PieceWork piece_work(const ChunkCostModel& costs, const PieceKernels& piece, boo
 
 void add_tensor_parallel(Work& w, const ChunkCostModel::TensorParallelPass& tp) {
   w.tp_bytes += tp.bytes_per_gpu;
-  if (tp.latency_s <= 0) return;
-  w.seconds += tp.latency_s;
-  w.pair_seconds += tp.latency_s;
-  w.kernels.push_back(
-      {"tensor-parallel collectives: ring-step latency", tp.latency_s, tp.latency_s, false});
+  if (tp.latency_s > 0) {
+    w.add("tensor-parallel collectives: ring-step latency", tp.latency_s, tp.latency_s);
+  }
 }
 
 // Builds the segments of a stage's passes, and the kernel lists they name.
@@ -151,19 +154,13 @@ RingCut cut_at_attention(const ChunkCostModel& costs, const std::vector<models::
   for (const PricedKernel& p : costs.price(pass)) {
     if (p.kernel.stream != models::KernelStream::kCompute) continue;
     if (p.kernel.kind == core && into == &cut.head) {
-      cut.ring.seconds = overlapped * p.seconds;
-      cut.ring.pair_seconds = overlapped * p.pair_seconds;
-      cut.ring.kernels.push_back({p.kernel.name, cut.ring.seconds, cut.ring.pair_seconds, false});
+      const double s = overlapped * p.seconds, pair = overlapped * p.pair_seconds;
+      cut.ring.add(p.kernel.name, s, pair);
       into = &cut.rest;
-      into->seconds += p.seconds - cut.ring.seconds;
-      into->pair_seconds += p.pair_seconds - cut.ring.pair_seconds;
-      into->kernels.push_back({p.kernel.name, p.seconds - cut.ring.seconds,
-                               p.pair_seconds - cut.ring.pair_seconds, false});
+      into->add(p.kernel.name, p.seconds - s, p.pair_seconds - pair);
       continue;
     }
-    into->seconds += p.seconds;
-    into->pair_seconds += p.pair_seconds;
-    into->kernels.push_back({p.kernel.name, p.seconds, p.pair_seconds, false});
+    into->add(p.kernel.name, p.seconds, p.pair_seconds);
   }
   return cut;
 }
