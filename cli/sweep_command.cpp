@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "cli/command_line.hpp"
+#include "cli/progress.hpp"
 #include "cli/sweep_spec.hpp"
 
 namespace codesim::cli {
@@ -215,7 +216,7 @@ int run_sweep(const std::vector<std::string>& args) {
     if (int(i % std::size_t(ranks.size())) == ranks.rank()) todo.push_back(&p);
   }
   const std::size_t done_before = points.size() - unfinished;
-  const bool terminal = ranks.lead() && isatty(STDERR_FILENO) != 0;
+  ProgressLine progress(ranks.lead() && stderr_is_terminal());
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   if (ec || self.empty()) self = "codesim";
 
@@ -244,13 +245,11 @@ int run_sweep(const std::vector<std::string>& args) {
       write_file_atomically(error_path(p).string(), error.dump(2) + "\n");
     }
     fs::remove(messages, ec);
-    if (terminal) {
-      std::cerr << fmt::format("\rcodesim sweep: {} of {} points done", done_before + finished,
-                               points.size())
-                << std::flush;
-    }
+    progress.show(fmt::format("codesim sweep: {} of {} points done, {}", done_before + finished,
+                              points.size(), progress.eta(double(finished) / todo.size())),
+                  true);
   }
-  if (terminal) std::cerr << "\n";
+  progress.clear();
   // Every rank's points are done (the sum waits for them all); rank 0 writes the table.
   const long long run_now = ranks.sum((long long)todo.size());
   if (!ranks.lead()) return kExitOk;

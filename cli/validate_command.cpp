@@ -10,9 +10,11 @@
 #include <iostream>
 
 #include "cli/command_line.hpp"
+#include "cli/progress.hpp"
 #include "cli/registry.hpp"
 #include "cli/scenario_loader.hpp"
 #include "cli/topo_command.hpp"
+#include "cli/validation_rows.hpp"
 #include "models/llm_math.hpp"
 #include "topologies/structure.hpp"
 #include "workloads/step/analytic_step_model.hpp"
@@ -25,37 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
 
-struct Row {
-  std::string figure;
-  std::string source;
-  double published = 0;
-  double predicted = 0;
-  double error() const { return published != 0 ? predicted / published - 1 : 0; }
-};
-
-// The repository this binary was built from: where the reference file and examples live.
-std::string repository() {
-#ifdef CODESIM_REPOSITORY
-  return CODESIM_REPOSITORY;
-#else
-  return ".";
-#endif
-}
-
-class Rows {
- public:
-  explicit Rows(const YAML::Node& reference) : sources_(reference["sources"]) {}
-  void add(std::string figure, const std::string& source, double published, double predicted) {
-    const YAML::Node text = sources_[source];
-    rows_.push_back({std::move(figure), text ? source + ": " + text.as<std::string>() : source,
-                     published, predicted});
-  }
-  const std::vector<Row>& rows() const { return rows_; }
-
- private:
-  YAML::Node sources_;
-  std::vector<Row> rows_;
-};
+using Rows = ValidationRows;
+using Row = ValidationRow;
 
 const models::ModelConfig* preset(const std::string& name) {
   return model_registry().find(name);
@@ -68,14 +41,7 @@ void model_rows(const YAML::Node& reference, Rows& rows) {
     if (!m) continue;
     const models::ParamCounts c = models::count_params(*m);
     const YAML::Node p = entry.second;
-    // The source that gives the model's size (sources: in the reference file).
-    const char* paper = name.starts_with("deepseek-v2") ? "v2_report"
-                        : name.starts_with("gpt3")      ? "gpt3"
-                        : name.starts_with("mt-nlg")    ? "mtnlg"
-                        : name.starts_with("megatron")  ? "megatron_sc21"
-                        : name.starts_with("mixtral")   ? "mixtral"
-                        : name.starts_with("llama-3-")  ? "llama3"
-                                                        : "v3_report";
+    const std::string paper = model_source(name);
     if (p["total"]) {
       rows.add(name + " parameters, total", paper, p["total"].as<double>(), double(c.total));
     }
@@ -142,11 +108,18 @@ void training_rows(const YAML::Node& reference, const fs::path& examples, const 
   const auto scenario =
       load_training_scenario((examples / "deepseek-v3-h800-2048.yaml").string(), {});
   const workloads::AnalyticStepModel analytic;
-  const workloads::EventStepModel event;
+  workloads::EventStepModel event;
+  ProgressLine progress;
+  if (progress.enabled() && engine == "event") {
+    event.set_progress(
+        step_watcher(progress, "codesim validate: deepseek-v3-h800-2048",
+                     analytic.step(scenario, scenario.plan.global_batch_sequences).step_time_s));
+  }
   const workloads::StepTimeModel& model =
       engine == "event" ? static_cast<const workloads::StepTimeModel&>(event) : analytic;
   const auto e =
       workloads::estimate_training(scenario, model, engine == "event" ? &analytic : nullptr);
+  progress.clear();
   const std::string how = " (" + engine + " engine)";
   rows.add("deepseek-v3 pre-training GPU-hours, 14.8T tokens" + how, "v3_report",
            v3["pretraining_gpu_hours"].as<double>(), e.gpu_hours_total);
@@ -160,7 +133,7 @@ int run_validate(const std::vector<std::string>& args) {
   po::options_description options("codesim validate [options]");
   std::string json_path;
   std::string engine = "event";
-  std::string reference_path = repository() + "/validation/reference/published.yaml";
+  std::string reference_path = default_reference_path();
   options.add_options()("help,h", "show this help")("json", po::value<std::string>(&json_path),
                                                     "write the rows as JSON to FILE")(
       "engine", po::value<std::string>(&engine),

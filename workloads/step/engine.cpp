@@ -403,7 +403,15 @@ const std::vector<Segment>& Engine::segments(const Thread& t) const {
 
 EngineResult Engine::run() {
   for (int r = 0; r < int(ranks_.size()); ++r) start_next_op(r);
-  sim_.run();
+  if (in_.progress) {
+    // The same events in the same order, run a slice of simulated time at a time.
+    while (sim_.pending() > 0) {
+      sim_.run_until(sim_.now() + kProgressSlice);
+      in_.progress(sim_.now(), sim_.events_processed());
+    }
+  } else {
+    sim_.run();
+  }
   Time step;
   for (int r = 0; r < int(ranks_.size()); ++r) {
     const Rank& rank = ranks_[r];

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -123,7 +124,13 @@ struct EngineInput {
   std::vector<int> trace_ranks;
   // A rank whose steady overlapped pair (its middle F&B) is recorded; -1: none.
   int chunk_pair_rank = -1;
+  // Called as the step goes on (every kProgressSlice of simulated time) with the simulated time
+  // reached and the events run so far; empty: none. It only watches: the step is the same.
+  std::function<void(sim::Time, std::uint64_t)> progress;
 };
+
+// How often (in simulated time) EngineInput::progress is called.
+inline constexpr sim::Time kProgressSlice = sim::milliseconds(1);
 
 // One span of a traced rank's stream, for a Chrome trace.
 struct TraceSpan {

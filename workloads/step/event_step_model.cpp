@@ -52,6 +52,9 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   const ChunkCostModel costs(chunk_cost_params(s));
   EngineInput in = engine_input(s, costs, batch_sequences);
   in.trace_ranks = trace_ranks_;
+  if (progress_) {
+    in.progress = [this](sim::Time now, std::uint64_t events) { progress_(now.seconds(), events); };
+  }
   // A middle pipeline rank's steady pair, replica 0.
   const int middle = (s.plan.pp - 1) / 2;
   if (overlaps_forward_and_backward(s.plan.schedule)) {
