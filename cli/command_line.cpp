@@ -12,6 +12,14 @@ namespace po = boost::program_options;
 
 namespace codesim::cli {
 
+std::string repository_path(const std::string& relative) {
+#ifdef CODESIM_REPOSITORY
+  return std::string(CODESIM_REPOSITORY) + "/" + relative;
+#else
+  return relative;
+#endif
+}
+
 std::optional<int> parse_subcommand(const std::vector<std::string>& args,
                                     const std::string& command,
                                     const po::options_description& options, std::string& file,

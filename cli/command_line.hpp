@@ -31,6 +31,10 @@ std::optional<int> parse_subcommand(const std::vector<std::string>& args,
 YAML::Node load_yaml_file(const std::string& path, const std::string& what,
                           const std::string& expected);
 
+// A path inside the repository this binary was built from (its reference figures, examples and
+// the report's chart renderer), or relative to the working folder when that is not known.
+std::string repository_path(const std::string& relative);
+
 // The whole of a file (empty when it cannot be read).
 std::string read_text(const std::string& path);
 

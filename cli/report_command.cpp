@@ -706,11 +706,7 @@ std::vector<std::string> report_scripts(const std::string& assets) {
 }
 
 std::string default_report_assets() {
-#ifdef CODESIM_REPOSITORY
-  return std::string(CODESIM_REPOSITORY) + "/report/node_modules";
-#else
-  return "report/node_modules";
-#endif
+  return repository_path("report/node_modules");
 }
 
 ReportInput read_report_input(const std::string& path) {

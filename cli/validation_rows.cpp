@@ -1,5 +1,7 @@
 #include "cli/validation_rows.hpp"
 
+#include "cli/command_line.hpp"
+
 namespace codesim::cli {
 
 void ValidationRows::add(std::string figure, const std::string& source, double published,
@@ -10,11 +12,7 @@ void ValidationRows::add(std::string figure, const std::string& source, double p
 }
 
 std::string default_reference_path() {
-#ifdef CODESIM_REPOSITORY
-  return std::string(CODESIM_REPOSITORY) + "/validation/reference/published.yaml";
-#else
-  return "validation/reference/published.yaml";
-#endif
+  return repository_path("validation/reference/published.yaml");
 }
 
 std::string model_source(const std::string& preset) {

@@ -18,13 +18,10 @@
 namespace codesim::cli {
 namespace {
 
+using codesim::testing::example;
 using codesim::testing::read_text;
 using codesim::testing::run_codesim;
 using codesim::testing::scratch_dir;
-
-std::string example(const std::string& name) {
-  return std::string(CODESIM_SOURCE_DIR) + "/examples/" + name + ".yaml";
-}
 
 // Runs codesim with `args` on a pseudo-terminal; everything it wrote there, and its exit code.
 std::pair<std::string, int> run_on_terminal(const std::vector<std::string>& args) {

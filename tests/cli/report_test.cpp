@@ -18,13 +18,10 @@ namespace codesim::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using codesim::testing::example;
 using codesim::testing::read_text;
 using codesim::testing::run_codesim;
 using codesim::testing::scratch_dir;
-
-std::string example(const std::string& name) {
-  return std::string(CODESIM_SOURCE_DIR) + "/examples/" + name + ".yaml";
-}
 
 // What the page wrote into #codesim-status once rendering ended, read from the DOM Chromium
 // holds after the page's scripts ran.

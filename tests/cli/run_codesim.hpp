@@ -37,6 +37,11 @@ inline RunResult run_codesim(const std::string& arguments, const std::filesystem
   return r;
 }
 
+// The path of examples/<name>.yaml in this repository.
+inline std::string example(const std::string& name) {
+  return std::string(CODESIM_SOURCE_DIR) + "/examples/" + name + ".yaml";
+}
+
 // A fresh, empty folder for one test.
 inline std::filesystem::path scratch_dir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("codesim-test-" + name);

@@ -23,13 +23,10 @@ namespace codesim::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using codesim::testing::example;
 using codesim::testing::read_text;
 using codesim::testing::run_codesim;
 using codesim::testing::scratch_dir;
-
-std::string example(const std::string& name) {
-  return std::string(CODESIM_SOURCE_DIR) + "/examples/" + name + ".yaml";
-}
 
 // dir/sweep.yaml: a sweep of the example `base` with `body`'s keys (indented under sweep:).
 fs::path write_sweep(const fs::path& dir, const std::string& base, const std::string& body) {
@@ -233,6 +230,35 @@ TEST(Sweep, ExampleSweepsRun) {
     ASSERT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     EXPECT_NE(r.out.find(" 0 failed"), std::string::npos) << r.out;
   }
+}
+
+// The topology x M example cut down to two points on the event engine (its 12 points take about
+// 4 minutes on two cores): M = 1 and M = 8 on the multi-plane fabric. Routing a token to more
+// nodes sends more of its copies over InfiniBand, so more of the all-to-all is exposed.
+TEST(Sweep, TopologyExampleCutDownOnTheEventEngine) {
+  const auto dir = scratch_dir("sweep-topology-event");
+  std::ofstream(dir / "cut.yaml") << "sweep:\n  base: " << std::string(CODESIM_SOURCE_DIR)
+                                  << "/examples/deepseek-v3-h800-2048.yaml\n"
+                                     "  engine: event\n"
+                                     "  grid:\n"
+                                     "    cluster.topology.kind: [mpft]\n"
+                                     "    plan.max_nodes_per_token: [1, 8]\n"
+                                     "  outputs: [step_time_s, breakdown_s.exposed_ep_comm, "
+                                     "network.ep_ib_bytes_per_token_per_moe_layer]\n";
+  const auto r = run_codesim(
+      "sweep '" + (dir / "cut.yaml").string() + "' --jobs 2 --out '" + (dir / "out").string() + "'",
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto table = nlohmann::json::parse(read_text(dir / "out" / "table.json"));
+  ASSERT_EQ(table.size(), 2u);
+  const auto& one = table[0];
+  const auto& eight = table[1];
+  EXPECT_EQ(one["plan.max_nodes_per_token"], "1");
+  EXPECT_GT(eight["network.ep_ib_bytes_per_token_per_moe_layer"].get<double>(),
+            one["network.ep_ib_bytes_per_token_per_moe_layer"].get<double>());
+  EXPECT_GT(eight["breakdown_s.exposed_ep_comm"].get<double>(),
+            one["breakdown_s.exposed_ep_comm"].get<double>());
+  EXPECT_GT(eight["step_time_s"].get<double>(), one["step_time_s"].get<double>());
 }
 
 // The skew sweep as written (the event engine, a second a point): at each Zipf exponent, 16
