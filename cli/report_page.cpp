@@ -16,7 +16,8 @@ table { border-collapse: collapse; margin: 0.8em 0; font-variant-numeric: tabula
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f6; }
 tr.best td { background: #fff4d6; font-weight: 600; }
-.chart { margin: 1em 0; }
+.chart { display: inline-block; vertical-align: top; margin: 1em 1.5em 1em 0; }
+.table { overflow-x: auto; max-width: 100%; }
 ul.assumptions li { margin: 0.2em 0; }
 #codesim-status { display: none; }
 footer { margin-top: 3em; color: #777; font-size: 0.9em; }
@@ -132,7 +133,7 @@ void ReportPage::paragraph(const std::string& text) {
 
 void ReportPage::table(const std::vector<std::string>& header,
                        const std::vector<std::vector<std::string>>& rows, int highlight) {
-  body_ += "<table>\n";
+  body_ += "<div class=\"table\"><table>\n";
   if (!header.empty()) {
     body_ += "<tr>";
     for (const auto& h : header) body_ += "<th>" + html_escape(h) + "</th>";
@@ -143,7 +144,7 @@ void ReportPage::table(const std::vector<std::string>& header,
     for (const auto& cell : rows[i]) body_ += "<td>" + html_escape(cell) + "</td>";
     body_ += "</tr>\n";
   }
-  body_ += "</table>\n";
+  body_ += "</table></div>\n";
 }
 
 void ReportPage::list(const std::vector<std::string>& items) {
