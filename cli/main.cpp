@@ -11,6 +11,7 @@
 
 #include "cli/calibrate_command.hpp"
 #include "cli/command_line.hpp"
+#include "cli/infer_command.hpp"
 #include "cli/progress.hpp"
 #include "cli/report_command.hpp"
 #include "cli/scenario_error.hpp"
@@ -41,6 +42,10 @@ const char* kUsage =
     "  train SCENARIO.yaml [--set key=value]... [--json FILE] [--engine event|analytic]\n"
     "        [--trace FILE [--trace-ranks LIST]] [--report FILE.html] [--explain]\n"
     "        estimate a training run: step time and breakdown, MFU, GPU-hours, cost, memory\n"
+    "  infer SCENARIO.yaml [--set key=value]... [--json FILE] [--engine event|analytic]\n"
+    "        [--explain]\n"
+    "        estimate serving (the scenario's serve:): TPOT, TTFT, tokens/s per GPU, node and\n"
+    "        user, KV cache and the largest batch, the bounds of the layout\n"
     "  topo TOPOLOGY.yaml|SCENARIO.yaml [--json FILE]\n"
     "        build a network topology: endpoints, switches, links, diameter, bisection, cost\n"
     "  sweep SWEEP.yaml [--jobs N] [--out DIR] [--engine event|analytic]\n"
@@ -174,6 +179,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "train") return run_train(args);
+    if (command == "infer") return codesim::cli::run_infer(args);
     if (command == "topo") return codesim::cli::run_topo(args);
     if (command == "calibrate") return codesim::cli::run_calibrate(args);
     if (command == "sweep") return codesim::cli::run_sweep(args);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <regex>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "cli/failure_reader.hpp"
 #include "cli/registry.hpp"
 #include "cli/yaml_reader.hpp"
+#include "workloads/inference/serve_costs.hpp"
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
@@ -437,7 +439,159 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
   }
 }
 
+std::string divisors_of(int n) {
+  std::string out;
+  for (int d = 1; d <= n; ++d) {
+    if (n % d == 0) out += (out.empty() ? "" : ", ") + std::to_string(d);
+  }
+  return out;
+}
+
+void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::InferenceScenario& s) {
+  using workloads::ServePhase;
+  MapReader r(ctx, node, "serve",
+              {"phase", "prompt_tokens", "output_tokens", "batch_per_gpu", "prefill_chunk_tokens",
+               "attention_tp", "ep", "redundant_experts", "micro_batches", "mtp",
+               "prefix_cache_hit", "disaggregation", "precision", "reserved"});
+  workloads::ServePlan& p = s.serve;
+  const std::string phase = r.choice("phase", {"decode", "prefill", "both"}, "decode");
+  p.phase = phase == "decode"    ? ServePhase::kDecode
+            : phase == "prefill" ? ServePhase::kPrefill
+                                 : ServePhase::kBoth;
+  p.prompt_tokens = int(r.integer("prompt_tokens", 4096));
+  p.output_tokens = int(r.integer("output_tokens", 1024));
+  p.batch_per_gpu = int(r.integer("batch_per_gpu", 32));
+  p.prefill_chunk_tokens = int(r.integer("prefill_chunk_tokens", 4096));
+  p.attention_tp = int(r.integer("attention_tp", 1));
+  p.ep = int(r.integer("ep", 0, 0));
+  p.redundant_experts = int(r.integer("redundant_experts", 0, 0));
+  p.micro_batches = int(r.integer("micro_batches", 2));
+  p.prefix_cache_hit = r.number("prefix_cache_hit", 0.0, 0, false);
+  if (p.prefix_cache_hit >= 1) r.fail("prefix_cache_hit", "must be below 1", "a share in [0, 1)");
+  if (r.has("mtp")) {
+    MapReader mtp(ctx, r.node("mtp"), "serve.mtp", {"depth", "acceptance"});
+    p.mtp_depth = int(mtp.integer("depth", 1, 0));
+    p.mtp_acceptance = mtp.number("acceptance", std::nullopt, 0, false);
+    if (p.mtp_acceptance > 1)
+      mtp.fail("acceptance", "must be at most 1", "a probability in [0, 1]");
+    if (p.mtp_depth > s.model.mtp_depth) {
+      mtp.fail("depth", fmt::format("{} has {} MTP module(s)", s.model.name, s.model.mtp_depth),
+               fmt::format("0 to {}", s.model.mtp_depth));
+    }
+  }
+  if (r.has("disaggregation")) {
+    MapReader d(ctx, r.node("disaggregation"), "serve.disaggregation",
+                {"prefill_nodes", "decode_nodes"});
+    p.prefill_nodes = int(d.integer("prefill_nodes", std::nullopt));
+    p.decode_nodes = int(d.integer("decode_nodes", std::nullopt));
+    if (p.prefill_nodes + p.decode_nodes > s.cluster.nodes) {
+      d.fail("decode_nodes",
+             fmt::format("{} prefill + {} decode nodes are more than the cluster's {}",
+                         p.prefill_nodes, p.decode_nodes, s.cluster.nodes),
+             fmt::format("at most {} nodes in all", s.cluster.nodes));
+    }
+  }
+  p.gemm_precision =
+      *precision_registry().find(r.choice("precision", precision_registry().names(), "fp8"));
+  p.reserved_gib = r.quantity("reserved", Quantity::kDataSize, 2.0 * (1 << 30)) / (1 << 30);
+
+  // The layout.
+  const auto& m = s.model;
+  const int gpn = s.cluster.node.gpus;
+  if (gpn % p.attention_tp != 0 || m.heads % p.attention_tp != 0) {
+    r.fail("attention_tp",
+           fmt::format("attention_tp = {} must divide the {} GPUs of a node and the {} heads",
+                       p.attention_tp, gpn, m.heads),
+           "one of " + divisors_of(std::gcd(gpn, m.heads)));
+  }
+  if (p.batch_per_gpu % p.micro_batches != 0) {
+    r.fail("batch_per_gpu",
+           fmt::format("{} sequences do not split into {} equal micro-batches", p.batch_per_gpu,
+                       p.micro_batches),
+           fmt::format("a multiple of serve.micro_batches = {}", p.micro_batches));
+  }
+  for (const ServePhase ph : {ServePhase::kDecode, ServePhase::kPrefill}) {
+    if (p.phase != ServePhase::kBoth && p.phase != ph) continue;
+    const int gpus = s.phase_gpus(ph);
+    const int ep = s.ep(ph);
+    const bool fits = gpus % ep == 0 && (ep <= gpn ? gpn % ep == 0 : ep % gpn == 0);
+    if (!fits) {
+      r.fail(
+          "ep",
+          fmt::format("ep = {} does not cut the {} GPUs of the {} phase into node-aligned groups",
+                      ep, gpus, ph == ServePhase::kDecode ? "decode" : "prefill"),
+          "a divisor of " + std::to_string(gpn) + ", or a multiple of it dividing " +
+              std::to_string(gpus));
+    }
+    if (m.is_moe() && (m.routed_experts + p.redundant_experts) % ep != 0) {
+      r.fail("redundant_experts",
+             fmt::format("{} routed + {} redundant experts do not spread evenly over ep = {}",
+                         m.routed_experts, p.redundant_experts, ep),
+             fmt::format("a count making the total a multiple of {}", ep));
+    }
+  }
+}
+
 }  // namespace
+
+workloads::InferenceScenario load_inference_scenario(const std::string& path,
+                                                     const std::vector<std::string>& sets) {
+  YAML::Node root = load_yaml_file(path, "scenario",
+                                   "a map with cluster, model and serve, e.g. "
+                                   "examples/serve/deepseek-v3-decode-h800-320.yaml");
+  const auto origins = apply_overrides(root, sets);
+  const YamlContext ctx(path, root, origins);
+  MapReader top(ctx, root, "", {"name", "cluster", "model", "serve", "cost", "calibration"});
+  workloads::InferenceScenario s;
+  s.name = top.has("name") ? top.node("name").as<std::string>()
+                           : std::filesystem::path(path).stem().string();
+  if (!top.has("cluster")) top.fail("cluster", "missing required section 'cluster'");
+  if (!top.has("model"))
+    top.fail("model", "missing required section 'model'", join(model_registry().names()));
+  if (!top.has("serve")) top.fail("serve", "missing required section 'serve'");
+  TrainingScenario t;
+  read_cluster(ctx, top.node("cluster"), t);
+  for (const auto& problem : workloads::check_cluster(t.cluster)) fail_on(ctx, root, t, problem);
+  s.gpu = t.gpu;
+  s.cluster = t.cluster;
+  s.model = read_model(ctx, top.node("model"));
+  read_serve(ctx, top.node("serve"), s);
+  if (top.has("cost")) {
+    MapReader c(ctx, top.node("cost"), "cost", {"usd_per_gpu_hour"});
+    s.cost.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 2.0, 0, false);
+  }
+  s.calibration = top.has("calibration")
+                      ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
+                      : models::h800_published_calibration();
+  // Memory: the weights and the batch's KV cache must fit.
+  const auto& p = s.serve;
+  const workloads::ServePhase ph =
+      p.phase == workloads::ServePhase::kPrefill ? p.phase : workloads::ServePhase::kDecode;
+  const double weights = workloads::weight_bytes_per_gpu(s, s.ep(ph));
+  const double capacity = double(s.gpu.hbm_bytes) - p.reserved_gib * (1 << 30);
+  const double per_sequence =
+      workloads::kv_bytes_per_sequence_per_gpu(s, double(p.prompt_tokens) + p.output_tokens);
+  constexpr double kGiB = 1 << 30;
+  if (weights > capacity) {
+    ctx.fail("serve.ep", root,
+             fmt::format("the weights need {:.1f} GiB per GPU at ep = {}; {} has {:.1f} GiB "
+                         "after {} GiB reserved",
+                         weights / kGiB, s.ep(ph), s.gpu.name, capacity / kGiB, p.reserved_gib),
+             "a larger serve.ep");
+  }
+  if (ph == workloads::ServePhase::kDecode && p.phase != workloads::ServePhase::kPrefill &&
+      weights + p.batch_per_gpu * per_sequence > capacity) {
+    const int largest = int((capacity - weights) / per_sequence);
+    ctx.fail("serve.batch_per_gpu", root,
+             fmt::format("{} sequences of {} tokens need {:.1f} GiB of KV cache per GPU beside "
+                         "{:.1f} GiB of weights; {} has {:.1f} GiB",
+                         p.batch_per_gpu, p.prompt_tokens + p.output_tokens,
+                         p.batch_per_gpu * per_sequence / kGiB, weights / kGiB, s.gpu.name,
+                         capacity / kGiB),
+             fmt::format("at most {} sequences per GPU", largest));
+  }
+  return s;
+}
 
 TrainingScenario load_training_scenario(const std::string& path,
                                         const std::vector<std::string>& sets) {

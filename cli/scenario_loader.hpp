@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "workloads/inference/serve_scenario.hpp"
 #include "workloads/plan/scenario.hpp"
 
 namespace codesim::cli {
@@ -13,5 +14,10 @@ namespace codesim::cli {
 // Loads a training scenario; `sets` are "dotted.key=value" overrides. Throws ScenarioError.
 workloads::TrainingScenario load_training_scenario(const std::string& path,
                                                    const std::vector<std::string>& sets);
+
+// Loads a serving scenario (cluster, model and serve:); checks the layout and that the batch's
+// KV cache fits. Throws ScenarioError.
+workloads::InferenceScenario load_inference_scenario(const std::string& path,
+                                                     const std::vector<std::string>& sets);
 
 }  // namespace codesim::cli

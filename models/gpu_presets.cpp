@@ -22,6 +22,13 @@ const std::vector<GpuSpec>& presets() {
       {"b200", 148, 2250, 4500, 180 * kGB, 8000, 900,
        "NVIDIA HGX B200 datasheet: 2.25 PFLOPS BF16 / 4.5 PFLOPS FP8 dense per GPU, 180 GB HBM3e "
        "at 8 TB/s, NVLink 5 1.8 TB/s bidirectional"},
+      {"h20", 78, 148, 296, 96 * kGB, 4000, 450,
+       "NVIDIA H20 product brief: 148 TFLOPS BF16 / 296 TFLOPS FP8 dense, 96 GB HBM3 at 4.0 TB/s, "
+       "NVLink 900 GB/s bidirectional; 78 SMs as reported for the part (not in the brief)"},
+      {"gb200", 148, 2500, 5000, 186 * kGB, 8000, 900,
+       "NVIDIA GB200 NVL72 datasheet, per GPU: 2.5 PFLOPS BF16 / 5 PFLOPS FP8 dense, 186 GB HBM3e "
+       "at 8 TB/s, NVLink 5 1.8 TB/s bidirectional (published.yaml hardware.gb200-nvl72: 900 GB/s "
+       "a direction)"},
   };
   return kPresets;
 }

@@ -117,14 +117,22 @@ double train_flops_per_token(const ModelConfig& m, int seq_len, AttentionMask ma
   return 3.0 * forward_flops_per_token(m, seq_len, mask);
 }
 
+int64_t kv_cache_bytes_per_token_per_layer(const ModelConfig& m, int bytes_per_element) {
+  const int64_t elements = m.attention == AttentionKind::kMultiLatent
+                               ? int64_t{m.kv_lora_rank} + m.rope_head_dim
+                               : int64_t{m.kv_heads} * (m.head_dim + m.v_head_dim);
+  return elements * bytes_per_element;
+}
+
 int64_t kv_cache_bytes_per_token(const ModelConfig& m, int bytes_per_element) {
-  int64_t per_layer = 0;
-  if (m.attention == AttentionKind::kMultiLatent) {
-    per_layer = int64_t{m.kv_lora_rank} + m.rope_head_dim;
-  } else {
-    per_layer = int64_t{m.kv_heads} * (m.head_dim + m.v_head_dim);
-  }
-  return per_layer * m.layers * bytes_per_element;
+  return kv_cache_bytes_per_token_per_layer(m, bytes_per_element) * m.layers;
+}
+
+double decode_attention_flops_per_token(const ModelConfig& m, int64_t context) {
+  const double per_key = m.attention == AttentionKind::kMultiLatent
+                             ? 2.0 * m.kv_lora_rank + m.rope_head_dim
+                             : double(attention_qk_dim(m) + attention_v_dim(m));
+  return 2.0 * double(context) * m.heads * per_key;
 }
 
 }  // namespace codesim::models

@@ -48,5 +48,14 @@ double train_flops_per_token(const ModelConfig& m, int seq_len, AttentionMask ma
 
 // Bytes of KV cache per token across all layers, at `bytes_per_element` (2 for BF16).
 int64_t kv_cache_bytes_per_token(const ModelConfig& m, int bytes_per_element = 2);
+// ... in one layer: MLA's latent plus its RoPE key (d_c + d_r), or K and V of every KV group.
+int64_t kv_cache_bytes_per_token_per_layer(const ModelConfig& m, int bytes_per_element = 2);
+
+// Decode: the score and value matmuls of one new token over `context` cached tokens in one
+// layer. MLA runs absorbed, as DeepSeek serves it (DeepSeek-V2 sec 2.1.2; FlashMLA): W_UK folds
+// into the query and W_UV into the output, so each head scores against the cached latent and
+// RoPE key (d_c + d_r) and sums the latent (d_c): 2 x context x (2 d_c + d_r) per head. MHA and
+// GQA: 2 x context x (qk + v) per head.
+double decode_attention_flops_per_token(const ModelConfig& m, int64_t context);
 
 }  // namespace codesim::models

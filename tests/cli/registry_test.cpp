@@ -8,7 +8,7 @@ namespace {
 TEST(Registry, EveryGpuAndModelPresetGoesByItsOwnName) {
   EXPECT_EQ(gpu_registry().names(),
             (std::vector<std::string>{"h800", "h100-sxm", "h200", "a100-sxm-80gb", "a100-pcie-40gb",
-                                      "b200"}));
+                                      "b200", "h20", "gb200"}));
   for (const auto& name : gpu_registry().names()) EXPECT_EQ(gpu_registry().find(name)->name, name);
   EXPECT_EQ(gpu_registry().find("h900"), nullptr);
   EXPECT_EQ(model_registry().names(),

@@ -15,7 +15,7 @@ TEST(GpuPresets, AllRequiredPresetsExistWithSaneFigures) {
   std::vector<std::string> names;
   for (const GpuSpec& gpu : gpu_presets()) names.push_back(gpu.name);
   EXPECT_EQ(names, (std::vector<std::string>{"h800", "h100-sxm", "h200", "a100-sxm-80gb",
-                                             "a100-pcie-40gb", "b200"}));
+                                             "a100-pcie-40gb", "b200", "h20", "gb200"}));
   for (const std::string& name : names) {
     const GpuSpec& gpu = codesim::testing::gpu_preset(name);
     EXPECT_GT(gpu.sms, 0) << name;

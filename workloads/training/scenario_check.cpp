@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "workloads/network/cluster_network.hpp"
@@ -37,33 +38,44 @@ bool trainable_fabric(topo::TopologyKind kind) {
          kind == TopologyKind::kMultiRailFatTree || kind == TopologyKind::kFatTree3;
 }
 
-std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
+std::vector<ScenarioProblem> check_cluster(const topo::ClusterSpec& cluster) {
   using F = ScenarioField;
   std::vector<ScenarioProblem> problems;
+  auto problem = [&](F field, std::string message, std::string valid = "") {
+    problems.push_back({field, std::move(message), std::move(valid)});
+  };
+  const topo::NodeSpec& node = cluster.node;
+  if (node.gpus > 0 && node.nics > 0 && node.gpus % node.nics != 0 && node.nics % node.gpus != 0) {
+    problem(F::kNodeNics,
+            fmt::format("{} NICs cannot be shared evenly by {} GPUs", node.nics, node.gpus),
+            fmt::format("a divisor or multiple of the {} GPUs of a node", node.gpus));
+  }
+  // The fabric the event-driven engine builds (the analytic one only needs it to be buildable).
+  if (!trainable_fabric(cluster.fabric.kind)) {
+    // The edge names the kind: "cannot be built on <kind> yet (...)".
+    problem(F::kTopologyKind, "its parameters are topology-file keys; see codesim topo");
+    return problems;
+  }
+  for (const auto& p : topo::check_params(fabric_params(cluster, node.nic_Gbps))) {
+    problems.push_back({F::kTopology, p.message, p.valid, p.param});
+  }
+  return problems;
+}
+
+std::vector<ScenarioProblem> check_scenario(const TrainingScenario& s) {
+  using F = ScenarioField;
+  std::vector<ScenarioProblem> problems = check_cluster(s.cluster);
   auto problem = [&](F field, std::string message, std::string valid = "") {
     problems.push_back({field, std::move(message), std::move(valid)});
   };
   const auto& plan = s.plan;
   const auto& m = s.model;
   const int gpus = s.gpus();
-
-  if (s.cluster.node.gpus > 0 && s.cluster.node.nics > 0 &&
-      s.cluster.node.gpus % s.cluster.node.nics != 0 &&
-      s.cluster.node.nics % s.cluster.node.gpus != 0) {
-    problem(F::kNodeNics,
-            fmt::format("{} NICs cannot be shared evenly by {} GPUs", s.cluster.node.nics,
-                        s.cluster.node.gpus),
-            fmt::format("a divisor or multiple of the {} GPUs of a node", s.cluster.node.gpus));
-  }
-  // The fabric the event-driven engine builds (the analytic one only needs it to be buildable).
-  if (!trainable_fabric(s.cluster.fabric.kind)) {
-    // The edge names the kind: "cannot be built on <kind> yet (...)".
-    problem(F::kTopologyKind, "its parameters are topology-file keys; see codesim topo");
+  if (std::any_of(problems.begin(), problems.end(),
+                  [](const ScenarioProblem& p) { return p.field == F::kTopologyKind; })) {
     return problems;
   }
-  for (const auto& p : topo::check_params(fabric_params(s.cluster, s.cluster.node.nic_Gbps))) {
-    problems.push_back({F::kTopology, p.message, p.valid, p.param});
-  }
+
   const auto& routing = plan.routing;
   if (routing.redundant_experts > 0) {
     if (!m.is_moe()) {

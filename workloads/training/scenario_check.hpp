@@ -45,5 +45,8 @@ bool trainable_fabric(topo::TopologyKind kind);
 
 // Problems in the order a user should fix them; empty when the scenario can run.
 std::vector<ScenarioProblem> check_scenario(const TrainingScenario& scenario);
+// The cluster's part of it (node NICs, a fabric the event engine builds, the fabric's
+// parameters), which serving scenarios are checked by too.
+std::vector<ScenarioProblem> check_cluster(const topo::ClusterSpec& cluster);
 
 }  // namespace codesim::workloads

@@ -1,0 +1,69 @@
+#pragma once
+// A serving estimate: decode's step and TPOT, prefill's chunks and TTFT, throughput per GPU,
+// node and user, the KV cache and the largest batch that fits, and the closed-form bounds of the
+// layout. Multi-token prediction: each step verifies the drafts of the last one and proposes
+// `mtp_depth` more; the chain of drafts is accepted up to its first miss, so a step yields
+// 1 + a + a^2 + ... + a^depth tokens on average.
+
+#include <string>
+#include <vector>
+
+#include "workloads/inference/serve_step.hpp"
+
+namespace codesim::workloads {
+
+// Closed-form lower bounds of a decode layout's TPOT (per accepted token).
+struct ServeBounds {
+  // The layout's all-to-all bytes on its busiest link kind at the achieved rates: per MoE layer
+  // and micro-batch, the larger of a GPU's scale-out bytes over its scale-out rate and its NVLink
+  // bytes over its NVLink rate, dispatch and combine; no latency, no contention.
+  double all_to_all_layer_s = 0;  // one MoE layer, every micro-batch
+  double all_to_all_tpot_s = 0;
+  // isca25 sec 2.3's closed form: every copy of a token (its k routed experts and the shared
+  // ones) crosses the scale-out link (NVLink in a single-node group), dispatch in FP8 and combine
+  // in BF16: per MoE layer, micro_batches x tokens x copies x hidden x 3 bytes over the per-GPU
+  // bandwidth. Not a bound of this layout when some copies stay inside a node.
+  double isca25_layer_s = 0;
+  double isca25_tpot_s = 0;
+  // Every micro-batch reads the GPU's weights and every sequence its KV cache from HBM.
+  double hbm_tpot_s = 0;
+  double compute_tpot_s = 0;      // the sum of the kernels
+  double lower_bound_tpot_s = 0;  // the larger of compute and the layout's all-to-all
+};
+
+// The all-to-all bound of one MoE layer (seconds): tokens per micro-batch, copies per token.
+double all_to_all_bound_s(double tokens_per_micro_batch, double copies, int hidden,
+                          double bytes_per_second, int micro_batches);
+
+struct ServeEstimate {
+  std::string engine;  // "event-driven" or "closed-form"
+  bool decode = false, prefill = false;
+  // Decode.
+  ForwardShape decode_shape;
+  ForwardCost decode_cost;
+  ServeStep decode_step;
+  double tokens_per_step = 1;  // accepted per sequence
+  double tpot_s = 0;
+  double tokens_per_s_per_gpu = 0;
+  double tokens_per_s_per_node = 0;
+  double tokens_per_s_per_user = 0;
+  ServeBounds bounds;
+  // Prefill.
+  ForwardShape prefill_shape;
+  ForwardCost prefill_cost;
+  ServeStep prefill_step;
+  int prefill_chunks = 0;
+  double ttft_s = 0;
+  double prefill_tokens_per_s_per_gpu = 0;
+  // Memory, per GPU (decode's layout when there is decode).
+  double weights_bytes = 0;
+  double kv_bytes = 0;
+  double kv_bytes_per_sequence = 0;
+  double capacity_bytes = 0;
+  int max_batch_per_gpu = 0;
+  std::vector<std::string> assumptions;
+};
+
+ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven);
+
+}  // namespace codesim::workloads
