@@ -4,12 +4,15 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "cli/command_line.hpp"
 #include "cli/registry.hpp"
+#include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
 #include "models/llm_math.hpp"
 #include "workloads/inference/serve_estimate.hpp"
@@ -150,6 +153,77 @@ Json infer_json(const workloads::InferenceScenario& s, const ServeEstimate& e, d
   return j;
 }
 
+// A Chrome-trace (Perfetto) JSON of the traced GPUs' spans, in the shape codesim train writes:
+// a process per GPU, its compute stream and its all-to-alls as threads, microseconds.
+Json serve_trace(const workloads::InferenceScenario& s,
+                 const std::vector<workloads::ServeSpan>& spans, const std::vector<int>& gpus,
+                 const char* phase) {
+  Json events = Json::array();
+  const int gpn = s.cluster.node.gpus;
+  for (const int g : gpus) {
+    events.push_back(
+        {{"name", "process_name"},
+         {"ph", "M"},
+         {"pid", g},
+         {"args", {{"name", fmt::format("GPU {} (node {}, index {})", g, g / gpn, g % gpn)}}}});
+    events.push_back(
+        {{"name", "process_sort_index"}, {"ph", "M"}, {"pid", g}, {"args", {{"sort_index", g}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", g},
+                      {"tid", 0},
+                      {"args", {{"name", "compute"}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", g},
+                      {"tid", 1},
+                      {"args", {{"name", "all-to-all (no SMs)"}}}});
+  }
+  for (const auto& sp : spans) {
+    events.push_back(
+        {{"name", fmt::format("{} mb{} layer {}", sp.what, sp.micro_batch, sp.layer)},
+         {"cat", sp.compute ? "compute" : "all-to-all"},
+         {"ph", "X"},
+         {"pid", sp.gpu},
+         {"tid", sp.compute ? 0 : 1},
+         {"ts", sp.start_s * 1e6},
+         {"dur", (sp.end_s - sp.start_s) * 1e6},
+         {"args", {{"pass", sp.what}, {"layer", sp.layer}, {"micro_batch", sp.micro_batch}}}});
+  }
+  Json trace;
+  trace["traceEvents"] = std::move(events);
+  trace["displayTimeUnit"] = "ms";
+  trace["otherData"] = {
+      {"scenario", s.name}, {"generator", "codesim infer --engine event"}, {"phase", phase}};
+  return trace;
+}
+
+// "0,8,16" into GPUs of the traced phase; empty: its first node's GPUs.
+std::vector<int> trace_gpus(const std::string& text, int gpus, int gpn) {
+  std::vector<int> out;
+  if (text.empty()) {
+    for (int g = 0; g < std::min(gpus, gpn); ++g) out.push_back(g);
+    return out;
+  }
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    std::size_t used = 0;
+    int g = -1;
+    try {
+      g = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || g < 0 || g >= gpus) {
+      throw ScenarioError({"--trace-gpus " + text}, "",
+                          fmt::format("'{}' is not a GPU of the traced phase", item),
+                          fmt::format("comma-separated GPUs from 0 to {}", gpus - 1));
+    }
+    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
+  }
+  return out;
+}
+
 std::string summary(const workloads::InferenceScenario& s, const ServeEstimate& e, double wall_s,
                     bool explain) {
   const auto& p = s.serve;
@@ -213,13 +287,20 @@ int run_infer(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   std::string json_path;
   std::string engine = "event";
+  std::string trace_path;
+  std::string trace_gpus_text;
   options.add_options()("help,h", "show this help")(
       "set", po::value<std::vector<std::string>>(&sets)->composing(),
       "override a scenario key by its dotted path, e.g. --set serve.batch_per_gpu=64")(
       "json", po::value<std::string>(&json_path), "write the result as JSON to FILE")(
       "engine", po::value<std::string>(&engine),
       "event (every GPU's micro-batches event by event, all-to-alls as flows on the topology; "
-      "the default) or analytic (the closed form)")("explain", "list every assumption");
+      "the default) or analytic (the closed form)")(
+      "trace", po::value<std::string>(&trace_path),
+      "write a Chrome-trace/Perfetto JSON of the decode step (prefill's forward, without decode) "
+      "to FILE (event engine)")("trace-gpus", po::value<std::string>(&trace_gpus_text),
+                                "GPUs to trace, e.g. 0,8,16 (default: the first node's)")(
+      "explain", "list every assumption");
   po::variables_map vm;
   if (const auto exit = parse_subcommand(args, "infer", options, scenario_path, vm)) return *exit;
   if (engine != "event" && engine != "analytic") {
@@ -227,13 +308,34 @@ int run_infer(const std::vector<std::string>& args) {
               << "' is not an engine; valid: analytic, event\n";
     return kExitBadInput;
   }
+  if (!trace_path.empty() && engine != "event") {
+    std::cerr << "codesim infer: error: --trace needs --engine event (the closed form has no "
+                 "timeline)\n";
+    return kExitBadInput;
+  }
+  if (!trace_gpus_text.empty() && trace_path.empty()) {
+    std::cerr << "codesim infer: error: --trace-gpus needs --trace FILE\n";
+    return kExitBadInput;
+  }
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = load_inference_scenario(scenario_path, sets);
-  const ServeEstimate e = workloads::estimate_serving(scenario, engine == "event");
+  const ServePhase traced_phase =
+      scenario.serve.phase == ServePhase::kPrefill ? ServePhase::kPrefill : ServePhase::kDecode;
+  std::vector<int> traced;
+  if (!trace_path.empty()) {
+    traced =
+        trace_gpus(trace_gpus_text, scenario.phase_gpus(traced_phase), scenario.cluster.node.gpus);
+  }
+  const ServeEstimate e = workloads::estimate_serving(scenario, engine == "event", traced);
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!json_path.empty()) {
     write_file_atomically(json_path, infer_json(scenario, e, wall_s).dump(2) + "\n");
+  }
+  if (!trace_path.empty()) {
+    const auto& spans = e.decode ? e.decode_step.trace : e.prefill_step.trace;
+    write_file_atomically(
+        trace_path, serve_trace(scenario, spans, traced, phase_name(traced_phase)).dump() + "\n");
   }
   std::cout << summary(scenario, e, wall_s, vm.count("explain") > 0);
   return kExitOk;

@@ -27,7 +27,7 @@ namespace po = boost::program_options;
 using Json = nlohmann::ordered_json;
 
 constexpr const char* kInputs =
-    "a codesim train --json result, a codesim train --trace file, or a codesim sweep folder";
+    "a codesim train or infer --json result, a --trace file, or a codesim sweep folder";
 
 // The chart renderer's scripts, in the order they load.
 const std::vector<std::string> kScripts = {"vega/build/vega.min.js",
@@ -337,6 +337,32 @@ void network_section(ReportPage& page, const Json& r) {
   if (!ep.empty()) page.table({"network figure", "value"}, ep);
 }
 
+// A bar chart of the 25 longest kernels by time (name -> seconds, stream).
+void kernel_chart(ReportPage& page,
+                  const std::map<std::string, std::pair<double, std::string>>& time,
+                  const std::string& text, const std::string& title) {
+  std::vector<std::pair<double, std::string>> sorted;
+  for (const auto& [name, t] : time) sorted.push_back({t.first, name});
+  std::sort(sorted.rbegin(), sorted.rend());
+  if (sorted.size() > 25) sorted.resize(25);
+  Json values = Json::array();
+  for (const auto& [seconds, name] : sorted) {
+    values.push_back({{"kernel", name}, {"ms", seconds * 1e3}, {"stream", time.at(name).second}});
+  }
+  if (values.empty()) return;
+  page.heading(3, "Kernels");
+  page.paragraph(text);
+  page.chart(
+      {{"title", title},
+       {"width", 700},
+       {"data", {{"values", values}}},
+       {"mark", {{"type", "bar"}, {"tooltip", true}}},
+       {"encoding",
+        {{"y", {{"field", "kernel"}, {"type", "nominal"}, {"sort", "-x"}, {"title", nullptr}}},
+         {"x", {{"field", "ms"}, {"type", "quantitative"}, {"title", "ms"}}},
+         {"color", {{"field", "stream"}, {"type", "nominal"}}}}}});
+}
+
 void kernel_section(ReportPage& page, const Json& r) {
   if (!r.contains("kernels") || !r["kernels"].is_object()) return;
   // Time of one micro-batch per kernel name, summed over groups, passes and pieces.
@@ -352,28 +378,105 @@ void kernel_section(ReportPage& page, const Json& r) {
       }
     }
   }
-  std::vector<std::pair<double, std::string>> sorted;
-  for (const auto& [name, t] : time) sorted.push_back({t.first, name});
-  std::sort(sorted.rbegin(), sorted.rend());
-  if (sorted.size() > 25) sorted.resize(25);
-  Json values = Json::array();
-  for (const auto& [seconds, name] : sorted) {
-    values.push_back({{"kernel", name}, {"ms", seconds * 1e3}, {"stream", time[name].second}});
+  kernel_chart(page, time,
+               "The kernels the step is priced from, by time summed over one micro-batch's "
+               "launches of every stage (the 25 longest).",
+               "Time by kernel, one micro-batch (ms)");
+}
+
+// Serving's kernels: one forward's, summed over its layers and micro-batches.
+void serve_kernel_section(ReportPage& page, const Json& forward, const std::string& what) {
+  std::map<std::string, std::pair<double, std::string>> time;
+  for (const Json& k : forward.value("kernels", Json::array())) {
+    auto& t = time[k.value("name", "?")];
+    t.first += k.value("time_s", 0.0);
+    t.second = "compute";
   }
-  if (values.empty()) return;
-  page.heading(3, "Kernels");
-  page.paragraph(
-      "The kernels the step is priced from, by time summed over one micro-batch's launches of "
-      "every stage (the 25 longest).");
-  page.chart(
-      {{"title", "Time by kernel, one micro-batch (ms)"},
-       {"width", 700},
-       {"data", {{"values", values}}},
-       {"mark", {{"type", "bar"}, {"tooltip", true}}},
-       {"encoding",
-        {{"y", {{"field", "kernel"}, {"type", "nominal"}, {"sort", "-x"}, {"title", nullptr}}},
-         {"x", {{"field", "ms"}, {"type", "quantitative"}, {"title", "ms"}}},
-         {"color", {{"field", "stream"}, {"type", "nominal"}}}}}});
+  kernel_chart(page, time,
+               "The kernels one " + what +
+                   " forward is priced from, by time summed over its "
+                   "layers and micro-batches (the 25 longest).",
+               "Time by kernel, one " + what + " forward (ms)");
+}
+
+// A `codesim infer` result: the headline figures, each forward's split and kernels, the
+// decode layout's bounds, the links, the assumptions.
+void serve_section(ReportPage& page, const Input& in) {
+  const Json& r = in.json;
+  const Json layout = r.value("layout", Json::object());
+  page.heading(2, "Serving estimate: " + r.value("scenario", in.path));
+  page.paragraph("From " + in.path + ".");
+  page.heading(3, "Layout and headline figures");
+  std::vector<std::vector<std::string>> rows = {
+      {"phase", cell(r.value("phase", Json()))},
+      {"cluster", fmt::format("{} x {}", cell(layout.value("gpus", Json())),
+                              cell(layout.value("gpu", Json())))},
+      {"model", cell(layout.value("model", Json()))},
+      {"layout", fmt::format("attention TP{} x DP; EP{} decode, EP{} prefill; {} redundant experts",
+                             cell(layout.value("attention_tp", Json())),
+                             cell(layout.value("ep_decode", Json())),
+                             cell(layout.value("ep_prefill", Json())),
+                             cell(layout.value("redundant_experts", Json())))},
+      {"batch", fmt::format("{} sequences per GPU in {} micro-batches",
+                            cell(layout.value("batch_per_gpu", Json())),
+                            cell(layout.value("micro_batches", Json())))},
+      {"TPOT", r["tpot_ms"].is_number() ? num(r["tpot_ms"].get<double>()) + " ms" : "-"},
+      {"TTFT", r["ttft_ms"].is_number() ? num(r["ttft_ms"].get<double>()) + " ms" : "-"},
+      {"tokens per step (MTP)", cell(r.value("tokens_per_step", Json()))},
+      {"tokens/s per GPU", cell(r.value("tokens_per_s_per_gpu", Json()))},
+      {"tokens/s per node", cell(r.value("tokens_per_s_per_node", Json()))},
+      {"tokens/s per user", cell(r.value("tokens_per_s_per_user", Json()))},
+      {"largest batch that fits",
+       cell(r.value("max_batch_per_gpu", Json())) + " sequences per GPU"},
+  };
+  page.table({}, rows);
+  std::vector<std::pair<std::string, Json>> bars;
+  for (const char* phase : {"decode", "prefill"}) {
+    if (!r.contains(phase)) continue;
+    Json parts = Json::object();
+    for (const auto& [key, ms] : r[phase]["breakdown_ms"].items()) {
+      parts[key] = ms.is_number() ? ms.get<double>() / 1e3 : 0.0;
+    }
+    bars.push_back({std::string(phase) + " forward", parts});
+  }
+  if (!bars.empty()) {
+    page.heading(3, "Where a forward goes");
+    page.paragraph(
+        "The compute stream's attention (with the gate), experts and output head over every "
+        "layer and micro-batch, and the all-to-all time it could not hide.");
+    page.chart(breakdown_chart("One forward by part (s)", bars));
+  }
+  if (r.contains("bounds")) {
+    Json values = Json::array();
+    values.push_back({{"what", "TPOT (this estimate)"}, {"ms", r["tpot_ms"]}});
+    for (const auto& [key, label] : std::vector<std::pair<std::string, std::string>>{
+             {"compute_tpot_ms", "compute (sum of kernels)"},
+             {"all_to_all_tpot_ms", "all-to-all bytes of the layout"},
+             {"hbm_tpot_ms", "HBM reads"},
+             {"isca25_all_to_all_tpot_ms", "isca25: every copy on the wire"}}) {
+      values.push_back({{"what", label}, {"ms", r["bounds"].value(key, 0.0)}});
+    }
+    page.heading(3, "TPOT against its bounds");
+    page.chart(
+        {{"title", "ms per accepted token"},
+         {"width", 600},
+         {"data", {{"values", values}}},
+         {"mark", {{"type", "bar"}, {"tooltip", true}}},
+         {"encoding",
+          {{"y", {{"field", "what"}, {"type", "nominal"}, {"sort", nullptr}, {"title", nullptr}}},
+           {"x", {{"field", "ms"}, {"type", "quantitative"}, {"title", "ms"}}}}}});
+  }
+  for (const char* phase : {"decode", "prefill"}) {
+    if (!r.contains(phase)) continue;
+    network_section(page, r[phase]);
+    serve_kernel_section(page, r[phase], phase);
+  }
+  if (r.contains("assumptions") && r["assumptions"].is_array()) {
+    std::vector<std::string> items;
+    for (const Json& a : r["assumptions"]) items.push_back(cell(a));
+    page.heading(3, "Assumptions");
+    page.list(items);
+  }
 }
 
 void result_section(ReportPage& page, const Input& in, const YAML::Node& reference) {
@@ -744,9 +847,12 @@ ReportInput read_report_input(const std::string& path) {
     in.kind = Input::Kind::kTrace;
   } else if (in.json.is_object() && in.json.contains("step_time_s")) {
     in.kind = Input::Kind::kResult;
+  } else if (in.json.is_object() && in.json.contains("tpot_ms") && in.json.contains("layout")) {
+    in.kind = Input::Kind::kServe;
   } else {
     throw input_error(path,
-                      "JSON that is neither a result (step_time_s) nor a trace (traceEvents)");
+                      "JSON that is neither a result (step_time_s, or infer's tpot_ms) nor a trace "
+                      "(traceEvents)");
   }
   return in;
 }
@@ -793,6 +899,9 @@ int write_report(const std::vector<ReportInput>& read, const std::string& out_pa
         break;
       case Input::Kind::kSweep:
         sweep_section(page, in);
+        break;
+      case Input::Kind::kServe:
+        serve_section(page, in);
         break;
     }
   }

@@ -12,6 +12,8 @@
 // plane, compute time by kernel, validation rows against published figures for its model and
 // plan, and the assumptions. A trace gives the timeline of its GPUs' streams. A sweep gives its
 // table with the best point marked, each output against each axis, and the breakdown per point.
+// A `codesim infer` result gives its layout and headline figures, each forward's split, TPOT
+// against its bounds, link use and kernels.
 
 #include <nlohmann/json.hpp>
 
@@ -22,7 +24,7 @@
 namespace codesim::cli {
 
 struct ReportInput {
-  enum class Kind { kResult, kTrace, kSweep } kind = Kind::kResult;
+  enum class Kind { kResult, kTrace, kSweep, kServe } kind = Kind::kResult;
   std::string path;                                     // where it came from, for the page
   nlohmann::ordered_json json;                          // a result or a trace
   nlohmann::ordered_json manifest;                      // a sweep: sweep.json

@@ -14,6 +14,7 @@
 #include "cli/registry.hpp"
 #include "cli/yaml_reader.hpp"
 #include "workloads/inference/serve_costs.hpp"
+#include "workloads/inference/serve_estimate.hpp"
 #include "workloads/network/cluster_network.hpp"
 #include "workloads/pipeline/bubble.hpp"
 #include "workloads/pipeline/pipeline_map.hpp"
@@ -449,10 +450,11 @@ std::string divisors_of(int n) {
 
 void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::InferenceScenario& s) {
   using workloads::ServePhase;
-  MapReader r(ctx, node, "serve",
-              {"phase", "prompt_tokens", "output_tokens", "batch_per_gpu", "prefill_chunk_tokens",
-               "attention_tp", "ep", "redundant_experts", "micro_batches", "mtp",
-               "prefix_cache_hit", "disaggregation", "precision", "reserved"});
+  MapReader r(
+      ctx, node, "serve",
+      {"phase", "prompt_tokens", "output_tokens", "batch_per_gpu", "prefill_chunk_tokens",
+       "attention_tp", "ep", "redundant_experts", "max_nodes_per_token", "micro_batches", "mtp",
+       "prefix_cache_hit", "disaggregation", "precision", "reserved", "request_rate"});
   workloads::ServePlan& p = s.serve;
   const std::string phase = r.choice("phase", {"decode", "prefill", "both"}, "decode");
   p.phase = phase == "decode"    ? ServePhase::kDecode
@@ -460,11 +462,26 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
                                  : ServePhase::kBoth;
   p.prompt_tokens = int(r.integer("prompt_tokens", 4096));
   p.output_tokens = int(r.integer("output_tokens", 1024));
-  p.batch_per_gpu = int(r.integer("batch_per_gpu", 32));
+  // batch_per_gpu: auto takes the batch from serve.request_rate.
+  const bool auto_batch = r.has("batch_per_gpu") && r.node("batch_per_gpu").IsScalar() &&
+                          r.node("batch_per_gpu").Scalar() == "auto";
+  if (!auto_batch) p.batch_per_gpu = int(r.integer("batch_per_gpu", 32));
+  if (r.has("request_rate")) {
+    if (r.has("batch_per_gpu") && !auto_batch) {
+      r.fail("request_rate", "serve.batch_per_gpu and serve.request_rate both set the batch",
+             "one of them (or serve.batch_per_gpu: auto)");
+    }
+    p.request_rate = r.number("request_rate", std::nullopt);
+  } else if (auto_batch) {
+    r.fail("batch_per_gpu", "auto needs serve.request_rate",
+           "a number of sequences, or auto "
+           "with serve.request_rate");
+  }
   p.prefill_chunk_tokens = int(r.integer("prefill_chunk_tokens", 4096));
   p.attention_tp = int(r.integer("attention_tp", 1));
   p.ep = int(r.integer("ep", 0, 0));
   p.redundant_experts = int(r.integer("redundant_experts", 0, 0));
+  p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
   p.micro_batches = int(r.integer("micro_batches", 2));
   p.prefix_cache_hit = r.number("prefix_cache_hit", 0.0, 0, false);
   if (p.prefix_cache_hit >= 1) r.fail("prefix_cache_hit", "must be below 1", "a share in [0, 1)");
@@ -504,6 +521,7 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
                        p.attention_tp, gpn, m.heads),
            "one of " + divisors_of(std::gcd(gpn, m.heads)));
   }
+  if (p.request_rate > 0) p.batch_per_gpu = p.micro_batches;  // resolved once the model is read
   if (p.batch_per_gpu % p.micro_batches != 0) {
     r.fail("batch_per_gpu",
            fmt::format("{} sequences do not split into {} equal micro-batches", p.batch_per_gpu,
@@ -563,6 +581,19 @@ workloads::InferenceScenario load_inference_scenario(const std::string& path,
   s.calibration = top.has("calibration")
                       ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
                       : models::h800_published_calibration();
+  if (s.serve.request_rate > 0) {
+    // The batch the rate needs (Little's law, by the closed form).
+    const int batch = workloads::batch_for_request_rate(s);
+    if (batch == 0) {
+      ctx.fail("serve.request_rate", root,
+               fmt::format("no decode batch that fits in memory takes in {} requests a second "
+                           "of {} output tokens on {} GPUs",
+                           s.serve.request_rate, s.serve.output_tokens,
+                           s.phase_gpus(workloads::ServePhase::kDecode)),
+               "a lower rate, or more decode GPUs");
+    }
+    s.serve.batch_per_gpu = batch;
+  }
   // Memory: the weights and the batch's KV cache must fit.
   const auto& p = s.serve;
   const workloads::ServePhase ph =

@@ -122,6 +122,58 @@ TEST(Infer, WhatIfsBySet) {
   EXPECT_GT(no_mtp["tpot_ms"].get<double>(), base["tpot_ms"].get<double>());
 }
 
+TEST(Infer, RequestRateSetsTheBatchByLittlesLaw) {
+  const auto dir = scratch_dir("infer-rate");
+  std::vector<int> batches;
+  for (const int rate : {100, 400}) {
+    const auto j =
+        infer("serve/deepseek-v3-decode-h800-320", dir,
+              "--engine analytic --set serve.batch_per_gpu=auto --set serve.request_rate=" +
+                  std::to_string(rate));
+    ASSERT_FALSE(j.is_null());
+    const int batch = j["layout"]["batch_per_gpu"];
+    // The batch takes the rate in: 320 GPUs x batch sequences, each 1024 tokens long.
+    const double served = 320.0 * batch / (1024 * j["tpot_ms"].get<double>() / 1e3);
+    EXPECT_GE(served, rate);
+    batches.push_back(batch);
+  }
+  EXPECT_LT(batches[0], batches[1]);
+  const auto r = run_codesim("infer '" + example("serve/deepseek-v3-decode-h800-320") +
+                                 "' --set serve.batch_per_gpu=auto --set serve.request_rate=5000",
+                             dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("serve.request_rate"), std::string::npos) << r.err;
+}
+
+TEST(Infer, TraceHoldsEveryLayerOfTheTracedGpus) {
+  const auto dir = scratch_dir("infer-trace");
+  const auto t = dir / "t.json";
+  const auto r = run_codesim("infer '" + example("serve/deepseek-v3-decode-h800-320") +
+                                 "' --trace '" + t.string() + "' --trace-gpus 0,8",
+                             dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto trace = nlohmann::json::parse(read_text(t));
+  int attention = 0, dispatch = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    EXPECT_TRUE(e["pid"] == 0 || e["pid"] == 8);
+    attention += e["args"]["pass"] == "attention";
+    dispatch += e["args"]["pass"] == "dispatch";
+  }
+  // 58 MoE layers and the MTP block, two micro-batches, two GPUs.
+  EXPECT_EQ(attention, 59 * 2 * 2);
+  EXPECT_EQ(dispatch, 59 * 2 * 2);
+  EXPECT_EQ(run_codesim(
+                "infer '" + example("serve/deepseek-v3-decode-h800-320") + "' --trace-gpus 0", dir)
+                .exit_code,
+            2);
+  EXPECT_EQ(run_codesim("infer '" + example("serve/deepseek-v3-decode-h800-320") + "' --trace '" +
+                            t.string() + "' --trace-gpus 320",
+                        dir)
+                .exit_code,
+            2);
+}
+
 TEST(Infer, BadServingInputNamesTheKey) {
   const auto dir = scratch_dir("infer-bad");
   const std::string v3 = example("serve/deepseek-v3-decode-h800-320");

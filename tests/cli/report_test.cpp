@@ -129,6 +129,25 @@ TEST(Report, TrainReportIsTheReportOfItsJsonAndTrace) {
             std::string::npos);
 }
 
+TEST(Report, ServingResultAndTraceRender) {
+  const auto dir = scratch_dir("report-infer");
+  const std::string r = (dir / "r.json").string(), t = (dir / "t.json").string();
+  const auto infer = run_codesim("infer '" + example("serve/deepseek-v3-prefill-h800-32") +
+                                     "' --json '" + r + "' --trace '" + t + "'",
+                                 dir);
+  ASSERT_EQ(infer.exit_code, 0) << infer.err;
+  const auto report =
+      run_codesim("report '" + r + "' '" + t + "' --out '" + (dir / "r.html").string() + "'", dir);
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const std::string html = read_text(dir / "r.html");
+  for (const char* section : {"Serving estimate: deepseek-v3-prefill-h800-32",
+                              "Where a forward goes", "Link use by tier and plane", "Kernels",
+                              "Assumptions", "Timeline: deepseek-v3-prefill-h800-32"}) {
+    EXPECT_NE(html.find(section), std::string::npos) << section;
+  }
+  expect_rendered(render(dir / "r.html", dir), charts_written(report.out));
+}
+
 TEST(Report, TextFromTheInputCannotBreakOutOfThePage) {
   const auto dir = scratch_dir("report-escape");
   const auto train =

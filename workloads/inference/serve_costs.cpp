@@ -127,7 +127,8 @@ ExchangeBytes exchange_bytes(const InferenceScenario& s, const ForwardShape& sha
   shape_of.experts_per_token = k;
   shape_of.ep = shape.ep;
   shape_of.gpus_per_node = gpn;
-  shape_of.max_nodes_per_token = m.max_groups_per_token;
+  shape_of.max_nodes_per_token =
+      s.serve.max_nodes_per_token > 0 ? s.serve.max_nodes_per_token : m.max_groups_per_token;
   const EpCopiesPerToken copies = expected_copies_per_token(shape_of);
   out.per_remote_node = nodes > 1 ? t * copies.remote_nodes / (nodes - 1) * bytes_per_copy : 0;
   // Each GPU of a node lands copies from one sender of every node (its own included) and

@@ -13,9 +13,9 @@ namespace {
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 ServeStep time_forward(const InferenceScenario& s, ServePhase phase, const ForwardCost& cost,
-                       bool event_driven) {
+                       bool event_driven, const std::vector<int>& traced) {
   const int n = s.serve.micro_batches;
-  return event_driven ? event_forward(s, cost, n, s.phase_gpus(phase), s.ep(phase))
+  return event_driven ? event_forward(s, cost, n, s.phase_gpus(phase), s.ep(phase), traced)
                       : closed_form_forward(cost, n);
 }
 
@@ -26,7 +26,8 @@ double all_to_all_bound_s(double tokens_per_micro_batch, double copies, int hidd
   return micro_batches * tokens_per_micro_batch * copies * hidden * (1.0 + 2.0) / bytes_per_second;
 }
 
-ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven) {
+ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
+                               const std::vector<int>& traced) {
   const auto& plan = s.serve;
   const auto& m = s.model;
   const models::ComputeCostModel compute(s.gpu, s.calibration);
@@ -56,7 +57,7 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven) {
     shape.context = plan.prompt_tokens + plan.output_tokens / 2.0;
     shape.ep = s.ep(ServePhase::kDecode);
     e.decode_cost = price_forward(s, shape, compute);
-    e.decode_step = time_forward(s, ServePhase::kDecode, e.decode_cost, event_driven);
+    e.decode_step = time_forward(s, ServePhase::kDecode, e.decode_cost, event_driven, traced);
     e.tokens_per_step = 1;
     for (int d = 1; d <= plan.mtp_depth; ++d) e.tokens_per_step += std::pow(plan.mtp_acceptance, d);
     const double step = e.decode_step.forward_s;
@@ -108,7 +109,8 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven) {
         plan.prompt_tokens * plan.prefix_cache_hit + (e.prefill_chunks - 1) / 2.0 * tp * per_gpu;
     shape.ep = s.ep(ServePhase::kPrefill);
     e.prefill_cost = price_forward(s, shape, compute);
-    e.prefill_step = time_forward(s, ServePhase::kPrefill, e.prefill_cost, event_driven);
+    e.prefill_step = time_forward(s, ServePhase::kPrefill, e.prefill_cost, event_driven,
+                                  e.decode ? std::vector<int>{} : traced);
     e.ttft_s = e.prefill_chunks * e.prefill_step.forward_s;
     e.prefill_tokens_per_s_per_gpu = per_gpu / e.prefill_step.forward_s;
   }
@@ -153,6 +155,24 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven) {
       "tokens, {} GiB reserved",
       plan.reserved_gib));
   return e;
+}
+
+int batch_for_request_rate(InferenceScenario s) {
+  const double rate = s.serve.request_rate;
+  const int n = s.serve.micro_batches;
+  const double gpus = s.phase_gpus(ServePhase::kDecode);
+  s.serve.phase = ServePhase::kDecode;
+  s.serve.request_rate = 0;
+  s.serve.batch_per_gpu = n;
+  const int largest = estimate_serving(s, false).max_batch_per_gpu;
+  for (int batch = n; batch <= largest; batch += n) {
+    s.serve.batch_per_gpu = batch;
+    const ServeEstimate e = estimate_serving(s, false);
+    // Requests served a second with this batch: every sequence finishes after its output.
+    const double served = gpus * batch / (s.serve.output_tokens * e.tpot_s);
+    if (served >= rate) return batch;
+  }
+  return 0;
 }
 
 }  // namespace codesim::workloads

@@ -64,6 +64,15 @@ struct ServeEstimate {
   std::vector<std::string> assumptions;
 };
 
-ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven);
+// `traced`: GPUs of the decode forward (the prefill forward, with no decode) whose spans the
+// event engine records.
+ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
+                               const std::vector<int>& traced = {});
+
+// The smallest decode batch per GPU (a multiple of the micro-batches, at most the largest that
+// fits) whose sequences take in `request_rate` requests a second by the closed form: the
+// decode GPUs hold batch x GPUs sequences, each staying output_tokens x TPOT(batch). 0 when
+// no batch that fits keeps up.
+int batch_for_request_rate(InferenceScenario s);
 
 }  // namespace codesim::workloads

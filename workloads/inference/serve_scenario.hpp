@@ -30,10 +30,17 @@ struct ServePlan {
   // Decode: sequences each GPU carries (its attention group holds attention_tp times as many);
   // prefill: prompt tokens each GPU takes per chunk.
   int batch_per_gpu = 32;
+  // Decode: requests per second the decode GPUs take in, instead of a batch (0: none). Each
+  // request stays output_tokens x TPOT, so by Little's law the batch is the rate times that;
+  // the loader resolves it to the smallest batch that keeps up (serve_estimate.hpp).
+  double request_rate = 0;
   int prefill_chunk_tokens = 4096;  // prefill: tokens per GPU per forward
   int attention_tp = 1;
   int ep = 0;                 // GPUs of an expert-parallel group; 0: the whole cluster (or phase)
   int redundant_experts = 0;  // extra expert replicas over the group (EPLB)
+  // Node-limited routing's M (0: the model's); counts in prefill's normal-mode all-to-all, whose
+  // copies go once per node. Decode's low-latency copies go one per expert whatever M is.
+  int max_nodes_per_token = 0;
   int micro_batches = 2;
   int mtp_depth = 0;            // draft tokens proposed per step by the MTP modules
   double mtp_acceptance = 0;    // probability each draft is accepted (the chain stops at a miss)

@@ -34,13 +34,18 @@ void totals(const ForwardCost& f, int n, ServeStep& out) {
 // The event-driven forward: see serve_step.hpp.
 class ServeEngine {
  public:
-  ServeEngine(const InferenceScenario& s, const ForwardCost& f, int n, int gpus, int ep)
+  ServeEngine(const InferenceScenario& s, const ForwardCost& f, int n, int gpus, int ep,
+              const std::vector<int>& traced)
       : f_(f),
         n_(n),
         gpus_(gpus),
         ep_(ep),
         cluster_(s.cluster, link_efficiency(s.calibration)),
         net_(sim_) {
+    traced_.assign(gpus, false);
+    for (const int g : traced) {
+      if (g >= 0 && g < gpus) traced_[g] = true;
+    }
     cluster_.attach(net_);
     gpn_ = f.gpus_per_node_in_group;
     nodes_ = f.nodes_in_group;
@@ -74,6 +79,7 @@ class ServeEngine {
     out.forward_s = end.seconds();
     out.events = sim_.events_processed();
     out.flows = flows_;
+    out.trace = std::move(trace_);
     if (end > Time::zero()) out.links = cluster_.link_use(net_, end);
     return out;
   }
@@ -90,10 +96,13 @@ class ServeEngine {
     int stage_in[2] = {-1, -1};  // -1: not yet counted
     bool own_done = false;
     bool second_sent = false;
+    bool traced = false;
+    Time own_done_at;
   };
   struct Gpu {
     std::size_t next = 0;
     bool busy = false;
+    Time started;
     Time finished;
   };
 
@@ -151,8 +160,19 @@ class ServeEngine {
   void own_part_done(int g, int x) {
     Exchange& e = at(g, x);
     e.own_done = true;
+    e.own_done_at = sim_.now();
     send_stage(g, x, 0);
     maybe_second(g, x);
+    trace_exchange(g, x);
+  }
+  // An all-to-all's span on a traced GPU, once its own part is done and its inputs are in.
+  void trace_exchange(int g, int x) {
+    Exchange& e = at(g, x);
+    if (!traced_[g] || e.traced || !e.own_done || !complete(g, x)) return;
+    e.traced = true;
+    const int layer = x / 2 / n_, mb = x / 2 % n_;
+    trace_.push_back({g, false, x % 2 == 0 ? "dispatch" : "combine", layer, mb,
+                      e.own_done_at.seconds(), sim_.now().seconds()});
   }
   void maybe_second(int g, int x) {
     Exchange& e = at(g, x);
@@ -165,7 +185,10 @@ class ServeEngine {
     Exchange& e = at(g, x);
     --e.stage_in[stage];
     if (stage == 0) maybe_second(g, x);
-    if (complete(g, x)) try_next(g);
+    if (complete(g, x)) {
+      trace_exchange(g, x);
+      try_next(g);
+    }
   }
   static void on_flow(sim::Simulator&, void* self, std::uint64_t tag) {
     auto* engine = static_cast<ServeEngine*>(self);
@@ -203,6 +226,7 @@ class ServeEngine {
     const Op& op = ops_[gpu.next];
     if (!ready(g, op)) return;
     gpu.busy = true;
+    gpu.started = sim_.now();
     sim_.schedule_in(seconds_to_time(duration(op)), &ServeEngine::on_op_done, this,
                      std::uint64_t(g));
   }
@@ -213,6 +237,11 @@ class ServeEngine {
     const Op op = engine->ops_[gpu.next++];
     gpu.busy = false;
     gpu.finished = sim.now();
+    if (engine->traced_[g]) {
+      static constexpr const char* kNames[] = {"attention", "experts", "dense layer", "head"};
+      engine->trace_.push_back(
+          {g, true, kNames[op.kind], op.layer, op.mb, gpu.started.seconds(), sim.now().seconds()});
+    }
     if (op.kind == Op::kAttention)
       engine->own_part_done(g, engine->exchange_of(op.layer, op.mb, 0));
     if (op.kind == Op::kExperts) engine->own_part_done(g, engine->exchange_of(op.layer, op.mb, 1));
@@ -227,6 +256,8 @@ class ServeEngine {
   std::vector<Op> ops_;
   std::vector<Exchange> state_;
   std::vector<Gpu> gpu_;
+  std::vector<bool> traced_;
+  std::vector<ServeSpan> trace_;
   sim::Simulator sim_;
   ClusterNetwork cluster_;
   sim::FlowNetwork net_;
@@ -251,8 +282,9 @@ ServeStep closed_form_forward(const ForwardCost& f, int n) {
   return out;
 }
 
-ServeStep event_forward(const InferenceScenario& s, const ForwardCost& f, int n, int gpus, int ep) {
-  ServeEngine engine(s, f, n, gpus, ep);
+ServeStep event_forward(const InferenceScenario& s, const ForwardCost& f, int n, int gpus, int ep,
+                        const std::vector<int>& traced) {
+  ServeEngine engine(s, f, n, gpus, ep, traced);
   ServeStep out = engine.run();
   totals(f, n, out);
   out.all_to_all_exposed_s = std::max(0.0, out.forward_s - out.compute_only_s);

@@ -21,6 +21,17 @@
 
 namespace codesim::workloads {
 
+// One span of a traced GPU: an operation of its compute stream, or one of its all-to-alls from
+// the end of its own part to the arrival of everything it waits for.
+struct ServeSpan {
+  int gpu = 0;
+  bool compute = true;
+  const char* what = "";  // attention, experts, dense layer, head; dispatch, combine
+  int layer = 0;
+  int micro_batch = 0;
+  double start_s = 0, end_s = 0;
+};
+
 struct ServeStep {
   double forward_s = 0;
   double compute_only_s = 0;  // with free communication: the sum of its kernels
@@ -33,12 +44,14 @@ struct ServeStep {
   std::uint64_t events = 0;
   std::uint64_t flows = 0;
   std::vector<LinkUse> links;
+  std::vector<ServeSpan> trace;  // of the traced GPUs, in the order spans ended
 };
 
 ServeStep closed_form_forward(const ForwardCost& cost, int micro_batches);
 
 // `gpus`: the phase's GPUs (the first `gpus` of the cluster), in EP groups of `ep` consecutive.
+// `traced`: GPUs whose spans are recorded.
 ServeStep event_forward(const InferenceScenario& s, const ForwardCost& cost, int micro_batches,
-                        int gpus, int ep);
+                        int gpus, int ep, const std::vector<int>& traced = {});
 
 }  // namespace codesim::workloads
