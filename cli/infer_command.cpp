@@ -118,6 +118,7 @@ Json infer_json(const workloads::InferenceScenario& s, const ServeEstimate& e, d
   j["max_batch_per_gpu"] = e.max_batch_per_gpu;
   if (e.decode) {
     j["decode"] = step_json(e.decode_step, e.decode_cost, e.decode_shape, p.micro_batches);
+    j["decode"]["expert_load_max_over_mean"] = e.decode_load_max_over_mean;
     const auto& b = e.bounds;
     j["bounds"] = {{"tpot_lower_bound_ms", b.lower_bound_tpot_s * 1e3},
                    {"all_to_all_layer_us", b.all_to_all_layer_s * 1e6},
@@ -130,6 +131,7 @@ Json infer_json(const workloads::InferenceScenario& s, const ServeEstimate& e, d
   if (e.prefill) {
     j["prefill"] = step_json(e.prefill_step, e.prefill_cost, e.prefill_shape, p.micro_batches);
     j["prefill"]["chunks"] = e.prefill_chunks;
+    j["prefill"]["expert_load_max_over_mean"] = e.prefill_load_max_over_mean;
     j["prefill"]["tokens_per_s_per_gpu"] = e.prefill_tokens_per_s_per_gpu;
   }
   j["layout"] = {{"gpus", s.gpus()},

@@ -363,6 +363,36 @@ std::vector<std::vector<double>> read_expert_counts(const YamlContext& ctx, cons
   return layers;
 }
 
+// A router: plan.routing of training, serve.routing of serving (whose redundant experts are
+// serve.redundant_experts).
+workloads::RoutingSpec read_routing(const YamlContext& ctx, const YAML::Node& node,
+                                    const std::string& path, const models::ModelConfig& model,
+                                    bool with_redundant) {
+  std::vector<std::string> keys = {"model", "exponent", "seed",         "drift",
+                                   "step",  "counts",   "sample_tokens"};
+  if (with_redundant) keys.push_back("redundant_experts");
+  MapReader routing(ctx, node, path, keys);
+  workloads::RoutingSpec spec;
+  using Kind = workloads::RoutingSpec::Kind;
+  spec.kind =
+      *routing_registry().find(routing.choice("model", routing_registry().names(), "balanced"));
+  spec.exponent = routing.number("exponent", 1.0, 0, false);
+  spec.seed = std::uint64_t(routing.integer("seed", 1, 0));
+  spec.drift = routing.number("drift", 1.0, 0, false);
+  spec.step = routing.integer("step", 0, 0);
+  if (spec.kind == Kind::kMeasured) {
+    if (!routing.has("counts")) {
+      routing.fail("counts", "a measured router needs its per-layer expert token counts",
+                   "counts: a file of {layers: [[count per expert], ...]}, relative to the "
+                   "scenario");
+    }
+    spec.measured = read_expert_counts(ctx, routing, model.routed_experts);
+  }
+  if (with_redundant) spec.redundant_experts = int(routing.integer("redundant_experts", 0, 0));
+  spec.sample_tokens = int(routing.integer("sample_tokens", 32768, 1));
+  return spec;
+}
+
 void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario& s) {
   MapReader r(ctx, node, "plan",
               {"pp", "virtual_stages", "ep", "tp", "cp", "sequence_parallel", "zero", "schedule",
@@ -415,29 +445,8 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
       p.stage_layers.push_back(int(layers));
     }
   }
-  if (r.has("routing")) {
-    MapReader routing(ctx, r.node("routing"), "plan.routing",
-                      {"model", "exponent", "seed", "drift", "step", "counts", "redundant_experts",
-                       "sample_tokens"});
-    auto& spec = p.routing;
-    using Kind = workloads::RoutingSpec::Kind;
-    spec.kind =
-        *routing_registry().find(routing.choice("model", routing_registry().names(), "balanced"));
-    spec.exponent = routing.number("exponent", 1.0, 0, false);
-    spec.seed = std::uint64_t(routing.integer("seed", 1, 0));
-    spec.drift = routing.number("drift", 1.0, 0, false);
-    spec.step = routing.integer("step", 0, 0);
-    if (spec.kind == Kind::kMeasured) {
-      if (!routing.has("counts")) {
-        routing.fail("counts", "a measured router needs its per-layer expert token counts",
-                     "counts: a file of {layers: [[count per expert], ...]}, relative to the "
-                     "scenario");
-      }
-      spec.measured = read_expert_counts(ctx, routing, s.model.routed_experts);
-    }
-    spec.redundant_experts = int(routing.integer("redundant_experts", 0, 0));
-    spec.sample_tokens = int(routing.integer("sample_tokens", 32768, 1));
-  }
+  if (r.has("routing"))
+    p.routing = read_routing(ctx, r.node("routing"), "plan.routing", s.model, true);
 }
 
 std::string divisors_of(int n) {
@@ -454,7 +463,7 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
       ctx, node, "serve",
       {"phase", "prompt_tokens", "output_tokens", "batch_per_gpu", "prefill_chunk_tokens",
        "attention_tp", "ep", "redundant_experts", "max_nodes_per_token", "micro_batches", "mtp",
-       "prefix_cache_hit", "disaggregation", "precision", "reserved", "request_rate"});
+       "prefix_cache_hit", "disaggregation", "precision", "reserved", "request_rate", "routing"});
   workloads::ServePlan& p = s.serve;
   const std::string phase = r.choice("phase", {"decode", "prefill", "both"}, "decode");
   p.phase = phase == "decode"    ? ServePhase::kDecode
@@ -482,6 +491,9 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
   p.ep = int(r.integer("ep", 0, 0));
   p.redundant_experts = int(r.integer("redundant_experts", 0, 0));
   p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
+  if (r.has("routing")) {
+    p.routing = read_routing(ctx, r.node("routing"), "serve.routing", s.model, false);
+  }
   p.micro_batches = int(r.integer("micro_batches", 2));
   p.prefix_cache_hit = r.number("prefix_cache_hit", 0.0, 0, false);
   if (p.prefix_cache_hit >= 1) r.fail("prefix_cache_hit", "must be below 1", "a share in [0, 1)");

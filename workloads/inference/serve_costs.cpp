@@ -5,6 +5,7 @@
 
 #include "models/llm_math.hpp"
 #include "workloads/moe/expected_traffic.hpp"
+#include "workloads/moe/expert_load.hpp"
 #include "workloads/moe/token_copies.hpp"
 
 namespace codesim::workloads {
@@ -247,10 +248,11 @@ ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,
       // Routed experts at a balanced load: every instance gets the same share of the copies.
       const double rows = t * m.experts_per_token * shape.ep / instances;
       const double ffn = m.expert_ffn_dim;
-      c.experts_s +=
+      c.routed_s +=
           e.gemm("grouped gemm: routed experts gate and up", rows, 2 * ffn, h, p, per_gpu);
-      c.experts_s += e.memory("swiglu (routed experts)", rows * per_gpu * ffn * 2 * 3);
-      c.experts_s += e.gemm("grouped gemm: routed experts down", rows, h, ffn, p, per_gpu);
+      c.routed_s += e.memory("swiglu (routed experts)", rows * per_gpu * ffn * 2 * 3);
+      c.routed_s += e.gemm("grouped gemm: routed experts down", rows, h, ffn, p, per_gpu);
+      c.experts_s += c.routed_s;
       if (m.shared_experts > 0) {
         const double shared = ffn * m.shared_experts;
         c.experts_s += e.gemm("gemm: shared experts gate and up", t, 2 * shared, h, p);
@@ -293,6 +295,30 @@ ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,
     f.head_s += head.gemm("gemm: MTP output head (bf16)", scored, m.vocab, h, Precision::kBf16);
   }
   return f;
+}
+
+double apply_expert_load(const InferenceScenario& s, ForwardCost& cost, int ep) {
+  // A balanced router loads every instance alike, redundant ones included: nothing to sample.
+  if (s.serve.routing.kind == RoutingSpec::Kind::kBalanced) return 1.0;
+  ExpertLoadParams params;
+  params.model = s.model;
+  params.ep = ep;
+  params.gpus_per_node = cost.gpus_per_node_in_group;
+  params.max_nodes_per_token =
+      s.serve.max_nodes_per_token > 0 ? s.serve.max_nodes_per_token : s.model.max_groups_per_token;
+  params.routing = s.serve.routing;
+  params.routing.redundant_experts = s.serve.redundant_experts;
+  const ExpertLoad load = expert_load(params);
+  if (load.factor.empty()) return 1.0;
+  for (std::size_t l = 0; l < cost.layers.size(); ++l) {
+    LayerServeCost& layer = cost.layers[l];
+    if (!layer.moe) continue;
+    const auto& row = load.factor[std::min(l, load.factor.size() - 1)];
+    if (row.empty()) continue;
+    layer.load = row;
+    layer.busiest = *std::max_element(row.begin(), row.end());
+  }
+  return load.mean_max_over_mean;
 }
 
 double weight_bytes_per_gpu(const InferenceScenario& s, int ep) {

@@ -46,6 +46,16 @@ struct LayerServeCost {
   bool moe = false;
   double attention_s = 0;
   double experts_s = 0;
+  double routed_s = 0;  // of experts_s: the routed experts at a balanced load
+  // Each GPU's routed load over the group's mean, by its place in the EP group (empty: 1 for
+  // all), and the busiest GPU's.
+  std::vector<double> load;
+  double busiest = 1;
+  // experts_s on a GPU at `factor` times the mean load.
+  double experts_at(double factor) const { return experts_s + routed_s * (factor - 1); }
+  double load_of(int gpu_in_group) const {
+    return load.empty() ? 1.0 : load[std::size_t(gpu_in_group) % load.size()];
+  }
   ExchangeBytes dispatch, combine;
   double dispatch_s = 0, combine_s = 0;  // at the calibration's achieved rates, for the closed form
   std::vector<ServeKernel> kernels;
@@ -70,6 +80,11 @@ ExchangeBytes exchange_bytes(const InferenceScenario& s, const ForwardShape& sha
 
 ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,
                           const models::ComputeCostModel& compute);
+
+// Sets each MoE layer's per-GPU load from serve.routing and serve.redundant_experts (EPLB places
+// the replicas on a skewed router's sampled loads); a balanced router leaves every load at 1.
+// Returns the busiest GPU's load averaged over the MoE layers.
+double apply_expert_load(const InferenceScenario& s, ForwardCost& cost, int ep);
 
 // Bytes of weights one GPU holds, and of KV cache one sequence takes on one GPU at `context`.
 double weight_bytes_per_gpu(const InferenceScenario& s, int ep);

@@ -57,6 +57,7 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
     shape.context = plan.prompt_tokens + plan.output_tokens / 2.0;
     shape.ep = s.ep(ServePhase::kDecode);
     e.decode_cost = price_forward(s, shape, compute);
+    e.decode_load_max_over_mean = apply_expert_load(s, e.decode_cost, shape.ep);
     e.decode_step = time_forward(s, ServePhase::kDecode, e.decode_cost, event_driven, traced);
     e.tokens_per_step = 1;
     for (int d = 1; d <= plan.mtp_depth; ++d) e.tokens_per_step += std::pow(plan.mtp_acceptance, d);
@@ -109,6 +110,7 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
         plan.prompt_tokens * plan.prefix_cache_hit + (e.prefill_chunks - 1) / 2.0 * tp * per_gpu;
     shape.ep = s.ep(ServePhase::kPrefill);
     e.prefill_cost = price_forward(s, shape, compute);
+    e.prefill_load_max_over_mean = apply_expert_load(s, e.prefill_cost, shape.ep);
     e.prefill_step = time_forward(s, ServePhase::kPrefill, e.prefill_cost, event_driven,
                                   e.decode ? std::vector<int>{} : traced);
     e.ttft_s = e.prefill_chunks * e.prefill_step.forward_s;
@@ -121,8 +123,11 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
       "inside, sequence parallel after), experts over EP groups of serve.ep consecutive GPUs; "
       "every GPU carries serve.batch_per_gpu sequences in serve.micro_batches micro-batches");
   a.push_back(
-      "routing: balanced (every expert instance, redundant ones included, gets the same share of "
-      "the copies); decode's all-to-all is DeepEP's low-latency mode (each of a token's k copies "
+      "routing: serve.routing (balanced by default: every expert instance gets the same share of "
+      "the copies; a skewed router's per-GPU loads are sampled with the node-limited rule, "
+      "redundant experts placed on them by EPLB, and a GPU's routed experts and copies scale "
+      "with its load, the busiest holding the combine); decode's all-to-all is DeepEP's "
+      "low-latency mode (each of a token's k copies "
       "to its expert's GPU), prefill's the normal mode (a copy per node, forwarded over NVLink)");
   a.push_back(
       "all-to-alls hold no SMs (decode's low-latency kernels post RDMA from a hook; prefill's "

@@ -48,6 +48,7 @@ struct ServeEstimate {
   double tokens_per_s_per_node = 0;
   double tokens_per_s_per_user = 0;
   ServeBounds bounds;
+  double decode_load_max_over_mean = 1;  // the busiest GPU's routed load, mean over MoE layers
   // Prefill.
   ForwardShape prefill_shape;
   ForwardCost prefill_cost;
@@ -55,6 +56,7 @@ struct ServeEstimate {
   int prefill_chunks = 0;
   double ttft_s = 0;
   double prefill_tokens_per_s_per_gpu = 0;
+  double prefill_load_max_over_mean = 1;
   // Memory, per GPU (decode's layout when there is decode).
   double weights_bytes = 0;
   double kv_bytes = 0;

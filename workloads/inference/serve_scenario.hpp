@@ -41,6 +41,10 @@ struct ServePlan {
   // Node-limited routing's M (0: the model's); counts in prefill's normal-mode all-to-all, whose
   // copies go once per node. Decode's low-latency copies go one per expert whatever M is.
   int max_nodes_per_token = 0;
+  // How tokens pick experts (balanced, or skewed: zipf, drifting, measured counts). A skewed
+  // router loads some GPUs more; redundant experts are placed by EPLB on its loads
+  // (workloads/moe/expert_load.hpp), and the busiest GPU of a group holds its all-to-all.
+  RoutingSpec routing;
   int micro_batches = 2;
   int mtp_depth = 0;            // draft tokens proposed per step by the MTP modules
   double mtp_acceptance = 0;    // probability each draft is accepted (the chain stops at a miss)

@@ -20,11 +20,12 @@ Time seconds_to_time(double s) {
 // Fills the step's compute totals (the same in both engines).
 void totals(const ForwardCost& f, int n, ServeStep& out) {
   for (const auto& l : f.layers) {
+    // The busiest GPU's experts: every other GPU waits for it at the combine.
+    const double experts = l.experts_at(l.busiest);
     out.attention_s += n * l.attention_s;
-    out.experts_s += n * l.experts_s;
+    out.experts_s += n * experts;
     if (l.moe) out.all_to_all_s += l.dispatch_s + l.combine_s;
-    out.unoverlapped_s +=
-        n * (l.attention_s + l.experts_s + (l.moe ? l.dispatch_s + l.combine_s : 0));
+    out.unoverlapped_s += n * (l.attention_s + experts + (l.moe ? l.dispatch_s + l.combine_s : 0));
   }
   out.head_s = n * f.head_s;
   out.compute_only_s = out.attention_s + out.experts_s + out.head_s;
@@ -145,13 +146,26 @@ class ServeEngine {
     const ExchangeBytes& bytes = dispatch ? l.dispatch : l.combine;
     const bool scale_out = dispatch ? stage == 0 : stage == 1;
     const int b = base(g), node = node_in_group(g), i = index(g);
+    // Copies follow the load: a GPU with twice the mean load receives (and returns) twice the
+    // copies; a node's scale-out copies are its GPUs' together.
+    auto node_load = [&](int n) {
+      double sum = 0;
+      for (int j = 0; j < gpn_; ++j) sum += l.load_of(n * gpn_ + j);
+      return sum / gpn_;
+    };
     if (scale_out) {
       for (int other = 0; other < nodes_; ++other) {
-        if (other != node) send(g, b + other * gpn_ + i, bytes.per_remote_node, x, stage);
+        if (other == node) continue;
+        // Dispatch: to the other node's GPUs; combine: from this node's.
+        const double load = node_load(dispatch ? other : node);
+        send(g, b + other * gpn_ + i, bytes.per_remote_node * load, x, stage);
       }
     } else {
       for (int j = 0; j < gpn_; ++j) {
-        if (j != i) send(g, b + node * gpn_ + j, bytes.per_node_peer, x, stage);
+        if (j == i) continue;
+        // Dispatch: forwarded to GPU j; combine: returned from this GPU.
+        const double load = l.load_of(dispatch ? node * gpn_ + j : node * gpn_ + i);
+        send(g, b + node * gpn_ + j, bytes.per_node_peer * load, x, stage);
       }
     }
   }
@@ -208,14 +222,15 @@ class ServeEngine {
     }
     return true;
   }
-  double duration(const Op& op) const {
+  // An operation's time on GPU g: its routed experts at g's load.
+  double duration(int g, const Op& op) const {
     if (op.kind == Op::kHead) return f_.head_s;
     const LayerServeCost& l = f_.layers[op.layer];
     switch (op.kind) {
       case Op::kAttention:
         return l.attention_s;
       case Op::kExperts:
-        return l.experts_s;
+        return l.experts_at(l.load_of(g - base(g)));
       default:
         return l.attention_s + l.experts_s;
     }
@@ -227,7 +242,7 @@ class ServeEngine {
     if (!ready(g, op)) return;
     gpu.busy = true;
     gpu.started = sim_.now();
-    sim_.schedule_in(seconds_to_time(duration(op)), &ServeEngine::on_op_done, this,
+    sim_.schedule_in(seconds_to_time(duration(g, op)), &ServeEngine::on_op_done, this,
                      std::uint64_t(g));
   }
   static void on_op_done(sim::Simulator& sim, void* self, std::uint64_t payload) {
@@ -269,7 +284,7 @@ ServeStep closed_form_forward(const ForwardCost& f, int n) {
   ServeStep out;
   totals(f, n, out);
   for (const auto& l : f.layers) {
-    const double compute = l.attention_s + l.experts_s;
+    const double compute = l.attention_s + l.experts_at(l.busiest);
     if (!l.moe) {
       out.forward_s += n * compute;
       continue;
