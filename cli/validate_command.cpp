@@ -17,6 +17,7 @@
 #include "cli/validation_rows.hpp"
 #include "models/llm_math.hpp"
 #include "topologies/structure.hpp"
+#include "workloads/inference/serve_estimate.hpp"
 #include "workloads/step/analytic_step_model.hpp"
 #include "workloads/step/event_step_model.hpp"
 #include "workloads/training/training_estimate.hpp"
@@ -102,6 +103,25 @@ void topology_rows(const YAML::Node& reference, const fs::path& examples, Rows& 
   }
 }
 
+// DeepSeek-V3 decode with MTP against without, on the decode example (v3_report sec 3.4.2's
+// layout), at the low end of the published acceptance: the TPS speed-up sec 5.4.3 reports.
+void inference_rows(const YAML::Node& reference, const fs::path& examples,
+                    const std::string& engine, Rows& rows) {
+  const YAML::Node v3 = reference["inference_v3"];
+  if (!v3) return;
+  const double acceptance = v3["mtp_second_token_acceptance"][0].as<double>();
+  const std::string path = (examples / "serve" / "deepseek-v3-decode-h800-320.yaml").string();
+  const auto with = load_inference_scenario(
+      path, {"serve.mtp.depth=1", "serve.mtp.acceptance=" + std::to_string(acceptance)});
+  const auto without = load_inference_scenario(path, {"serve.mtp.depth=0"});
+  const bool event = engine == "event";
+  const double speedup = workloads::estimate_serving(with, event).tokens_per_s_per_gpu /
+                         workloads::estimate_serving(without, event).tokens_per_s_per_gpu;
+  rows.add(fmt::format("deepseek-v3 decode TPS with MTP over without (acceptance {}, {} engine)",
+                       acceptance, engine),
+           "v3_report", v3["mtp_tps_speedup"].as<double>(), speedup);
+}
+
 void training_rows(const YAML::Node& reference, const fs::path& examples, const std::string& engine,
                    Rows& rows) {
   const YAML::Node v3 = reference["training_v3"];
@@ -166,6 +186,7 @@ int run_validate(const std::vector<std::string>& args) {
   model_rows(reference, rows);
   topology_rows(reference, examples, rows);
   training_rows(reference, examples, engine, rows);
+  inference_rows(reference, examples, engine, rows);
 
   std::string out =
       fmt::format("codesim validate: {} published figures, simulated now\n", rows.rows().size());

@@ -25,7 +25,7 @@ TEST(Validate, TabulatesEveryPredictableFigureWithItsErrorAndSource) {
   EXPECT_EQ(j["engine"], "analytic");
   const auto& rows = j["rows"];
   ASSERT_GE(rows.size(), 38u);
-  int topology = 0, kv = 0, training = 0;
+  int topology = 0, kv = 0, training = 0, mtp = 0;
   for (const auto& row : rows) {
     const std::string figure = row["figure"];
     ASSERT_FALSE(row["source"].get<std::string>().empty()) << figure;
@@ -47,7 +47,15 @@ TEST(Validate, TabulatesEveryPredictableFigureWithItsErrorAndSource) {
       ++training;
       EXPECT_EQ(published, 2.664e6);
     }
+    if (figure.find("TPS with MTP") != std::string::npos) {
+      ++mtp;
+      EXPECT_EQ(published, 1.8);
+      // More tokens a step than without (1 + 0.85), but a longer step.
+      EXPECT_GT(predicted, 1.0);
+      EXPECT_LT(predicted, 1.85);
+    }
   }
+  EXPECT_EQ(mtp, 1);
   EXPECT_EQ(topology, 10);
   EXPECT_EQ(kv, 3);
   EXPECT_EQ(training, 1);

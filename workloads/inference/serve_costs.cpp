@@ -106,10 +106,10 @@ void link_rates(const InferenceScenario& s, ForwardCost& f) {
 
 }  // namespace
 
-ExchangeBytes exchange_bytes(const InferenceScenario& s, const ForwardShape& shape,
+AllToAllBytes exchange_bytes(const InferenceScenario& s, const ForwardShape& shape,
                              double bytes_per_copy, int nodes, int gpn) {
   const auto& m = s.model;
-  ExchangeBytes out;
+  AllToAllBytes out;
   const double t = shape.tokens;
   const int k = m.experts_per_token;
   if (!shape.prefill) {
@@ -267,7 +267,7 @@ ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,
           exchange_bytes(s, shape, dispatch_copy, f.nodes_in_group, f.gpus_per_node_in_group);
       c.combine = exchange_bytes(s, shape, combine_bytes_per_copy_bf16(m.hidden), f.nodes_in_group,
                                  f.gpus_per_node_in_group);
-      auto stage_s = [&](const ExchangeBytes& x) {
+      auto stage_s = [&](const AllToAllBytes& x) {
         const double ib = x.per_remote_node * (f.nodes_in_group - 1) / (f.ib_GBps * 1e9);
         const double nv = x.per_node_peer * (f.gpus_per_node_in_group - 1) / nvlink;
         return ib + nv + f.latency_s;

@@ -37,7 +37,7 @@ struct ServeKernel {
 // network to one GPU of each other node of the group (the one of the sender's index), and over
 // NVLink between the GPUs of a node. A dispatch sends the scale-out stage first and forwards
 // inside the node after; a combine goes back the other way.
-struct ExchangeBytes {
+struct AllToAllBytes {
   double per_remote_node = 0;  // one GPU to the same-index GPU of each other node
   double per_node_peer = 0;    // one GPU to each other GPU of its node (forwarded copies)
 };
@@ -56,7 +56,7 @@ struct LayerServeCost {
   double load_of(int gpu_in_group) const {
     return load.empty() ? 1.0 : load[std::size_t(gpu_in_group) % load.size()];
   }
-  ExchangeBytes dispatch, combine;
+  AllToAllBytes dispatch, combine;
   double dispatch_s = 0, combine_s = 0;  // at the calibration's achieved rates, for the closed form
   std::vector<ServeKernel> kernels;
 };
@@ -75,7 +75,7 @@ struct ForwardCost {
 // Copies a token sends, by DeepEP's modes: decode's low-latency kernels send every copy to its
 // expert's GPU (k copies, pure RDMA); prefill's normal kernels send one copy per node hosting
 // its experts and forward it inside the node (expected_traffic.hpp).
-ExchangeBytes exchange_bytes(const InferenceScenario& s, const ForwardShape& shape,
+AllToAllBytes exchange_bytes(const InferenceScenario& s, const ForwardShape& shape,
                              double bytes_per_copy, int nodes_in_group, int gpus_per_node);
 
 ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,

@@ -81,7 +81,7 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
     for (const auto& l : f.layers) {
       if (!l.moe) continue;
       double ib = 0, nv = 0;
-      for (const ExchangeBytes* x : {&l.dispatch, &l.combine}) {
+      for (const AllToAllBytes* x : {&l.dispatch, &l.combine}) {
         ib += x->per_remote_node * (f.nodes_in_group - 1);
         nv += x->per_node_peer * (f.gpus_per_node_in_group - 1);
       }

@@ -143,7 +143,7 @@ class ServeEngine {
     const int layer = x / 2 / n_;
     const bool dispatch = x % 2 == 0;
     const LayerServeCost& l = f_.layers[layer];
-    const ExchangeBytes& bytes = dispatch ? l.dispatch : l.combine;
+    const AllToAllBytes& bytes = dispatch ? l.dispatch : l.combine;
     const bool scale_out = dispatch ? stage == 0 : stage == 1;
     const int b = base(g), node = node_in_group(g), i = index(g);
     // Copies follow the load: a GPU with twice the mean load receives (and returns) twice the
