@@ -131,6 +131,15 @@ Json infer_json(const workloads::InferenceScenario& s, const ServeEstimate& e, d
   if (e.prefill) {
     j["prefill"] = step_json(e.prefill_step, e.prefill_cost, e.prefill_shape, p.micro_batches);
     j["prefill"]["chunks"] = e.prefill_chunks;
+    Json classes = Json::array();
+    for (const auto& c : e.prompt_classes) {
+      classes.push_back({{"prompt_tokens", c.tokens},
+                         {"share", c.share},
+                         {"chunks", c.chunks},
+                         {"forward_ms", c.forward_s * 1e3},
+                         {"ttft_ms", c.ttft_s * 1e3}});
+    }
+    j["prefill"]["by_prompt"] = std::move(classes);
     j["prefill"]["expert_load_max_over_mean"] = e.prefill_load_max_over_mean;
     j["prefill"]["tokens_per_s_per_gpu"] = e.prefill_tokens_per_s_per_gpu;
   }
@@ -258,11 +267,23 @@ std::string summary(const workloads::InferenceScenario& s, const ServeEstimate& 
         e.bounds.all_to_all_tpot_s * 1e3, e.bounds.isca25_tpot_s * 1e3, e.bounds.hbm_tpot_s * 1e3));
   }
   if (e.prefill) {
-    line(
-        fmt::format("  prefill        TTFT {:.1f} ms ({} chunk(s) of {:.1f} ms for a {}-token "
-                    "prompt, {:.0f}% cached), {:.0f} tokens/s per GPU",
-                    e.ttft_s * 1e3, e.prefill_chunks, e.prefill_step.forward_s * 1e3,
-                    p.prompt_tokens, 100 * p.prefix_cache_hit, e.prefill_tokens_per_s_per_gpu));
+    if (e.prompt_classes.size() > 1) {
+      line(
+          fmt::format("  prefill        TTFT {:.1f} ms on average over {} prompt lengths ({:.0f}% "
+                      "cached), {:.0f} tokens/s per GPU",
+                      e.ttft_s * 1e3, e.prompt_classes.size(), 100 * p.prefix_cache_hit,
+                      e.prefill_tokens_per_s_per_gpu));
+      for (const auto& c : e.prompt_classes) {
+        line(fmt::format("                 {:>6} tokens ({:.0f}%): TTFT {:.1f} ms, {} chunk(s)",
+                         c.tokens, 100 * c.share, c.ttft_s * 1e3, c.chunks));
+      }
+    } else {
+      line(
+          fmt::format("  prefill        TTFT {:.1f} ms ({} chunk(s) of {:.1f} ms for a {}-token "
+                      "prompt, {:.0f}% cached), {:.0f} tokens/s per GPU",
+                      e.ttft_s * 1e3, e.prefill_chunks, e.prefill_step.forward_s * 1e3,
+                      p.prompt_tokens, 100 * p.prefix_cache_hit, e.prefill_tokens_per_s_per_gpu));
+    }
   }
   line(fmt::format(
       "  memory         weights {:.1f} GiB + KV cache {:.1f} GiB of {:.1f} GiB per GPU; "

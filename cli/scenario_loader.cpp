@@ -459,17 +459,47 @@ std::string divisors_of(int n) {
 
 void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::InferenceScenario& s) {
   using workloads::ServePhase;
-  MapReader r(
-      ctx, node, "serve",
-      {"phase", "prompt_tokens", "output_tokens", "batch_per_gpu", "prefill_chunk_tokens",
-       "attention_tp", "ep", "redundant_experts", "max_nodes_per_token", "micro_batches", "mtp",
-       "prefix_cache_hit", "disaggregation", "precision", "reserved", "request_rate", "routing"});
+  MapReader r(ctx, node, "serve",
+              {"phase", "prompt_tokens", "output_tokens", "batch_per_gpu", "prefill_chunk_tokens",
+               "attention_tp", "ep", "redundant_experts", "max_nodes_per_token", "micro_batches",
+               "mtp", "prefix_cache_hit", "disaggregation", "precision", "reserved", "request_rate",
+               "routing", "prefill_comm_sms"});
   workloads::ServePlan& p = s.serve;
   const std::string phase = r.choice("phase", {"decode", "prefill", "both"}, "decode");
   p.phase = phase == "decode"    ? ServePhase::kDecode
             : phase == "prefill" ? ServePhase::kPrefill
                                  : ServePhase::kBoth;
-  p.prompt_tokens = int(r.integer("prompt_tokens", 4096));
+  // prompt_tokens: a length, or a mix [[tokens, share], ...] with shares summing to 1.
+  if (r.has("prompt_tokens") && r.node("prompt_tokens").IsSequence()) {
+    const YAML::Node mix = r.node("prompt_tokens");
+    double total = 0;
+    for (std::size_t i = 0; i < mix.size(); ++i) {
+      const YAML::Node item = mix[i];
+      int tokens = 0;
+      double share = -1;
+      try {
+        if (item.IsSequence() && item.size() == 2) {
+          tokens = item[0].as<int>();
+          share = item[1].as<double>();
+        }
+      } catch (const YAML::Exception&) {
+      }
+      if (tokens < 1 || !(share > 0)) {
+        ctx.fail(r.key_path("prompt_tokens"), item,
+                 fmt::format("entry {} is not [tokens, share] with tokens >= 1 and share > 0", i),
+                 "e.g. [[1024, 0.7], [16384, 0.3]]");
+      }
+      p.prompt_mix.push_back({tokens, share});
+      total += share;
+    }
+    if (mix.size() == 0 || std::abs(total - 1) > 1e-6) {
+      r.fail("prompt_tokens", fmt::format("the shares of the prompt mix sum to {}", total),
+             "shares summing to 1");
+    }
+    p.prompt_tokens = int(std::lround(p.mean_prompt_tokens()));
+  } else {
+    p.prompt_tokens = int(r.integer("prompt_tokens", 4096));
+  }
   p.output_tokens = int(r.integer("output_tokens", 1024));
   // batch_per_gpu: auto takes the batch from serve.request_rate.
   const bool auto_batch = r.has("batch_per_gpu") && r.node("batch_per_gpu").IsScalar() &&
@@ -495,6 +525,13 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
     p.routing = read_routing(ctx, r.node("routing"), "serve.routing", s.model, false);
   }
   p.micro_batches = int(r.integer("micro_batches", 2));
+  p.prefill_comm_sms = int(r.integer("prefill_comm_sms", 20, 0));
+  if (p.prefill_comm_sms >= s.gpu.sms) {
+    r.fail("prefill_comm_sms",
+           fmt::format("{} SMs for communication leave none of the {} SMs of {} for compute",
+                       p.prefill_comm_sms, s.gpu.sms, s.gpu.name),
+           fmt::format("0 to {}", s.gpu.sms - 1));
+  }
   p.prefix_cache_hit = r.number("prefix_cache_hit", 0.0, 0, false);
   if (p.prefix_cache_hit >= 1) r.fail("prefix_cache_hit", "must be below 1", "a share in [0, 1)");
   if (r.has("mtp")) {
@@ -613,7 +650,7 @@ workloads::InferenceScenario load_inference_scenario(const std::string& path,
   const double weights = workloads::weight_bytes_per_gpu(s, s.ep(ph));
   const double capacity = double(s.gpu.hbm_bytes) - p.reserved_gib * (1 << 30);
   const double per_sequence =
-      workloads::kv_bytes_per_sequence_per_gpu(s, double(p.prompt_tokens) + p.output_tokens);
+      workloads::kv_bytes_per_sequence_per_gpu(s, p.mean_prompt_tokens() + p.output_tokens);
   constexpr double kGiB = 1 << 30;
   if (weights > capacity) {
     ctx.fail("serve.ep", root,
@@ -625,13 +662,14 @@ workloads::InferenceScenario load_inference_scenario(const std::string& path,
   if (ph == workloads::ServePhase::kDecode && p.phase != workloads::ServePhase::kPrefill &&
       weights + p.batch_per_gpu * per_sequence > capacity) {
     const int largest = int((capacity - weights) / per_sequence);
-    ctx.fail("serve.batch_per_gpu", root,
-             fmt::format("{} sequences of {} tokens need {:.1f} GiB of KV cache per GPU beside "
-                         "{:.1f} GiB of weights; {} has {:.1f} GiB",
-                         p.batch_per_gpu, p.prompt_tokens + p.output_tokens,
-                         p.batch_per_gpu * per_sequence / kGiB, weights / kGiB, s.gpu.name,
-                         capacity / kGiB),
-             fmt::format("at most {} sequences per GPU", largest));
+    ctx.fail(
+        "serve.batch_per_gpu", root,
+        fmt::format("{} sequences of {} tokens need {:.1f} GiB of KV cache per GPU beside "
+                    "{:.1f} GiB of weights; {} has {:.1f} GiB",
+                    p.batch_per_gpu, int(std::lround(p.mean_prompt_tokens())) + p.output_tokens,
+                    p.batch_per_gpu * per_sequence / kGiB, weights / kGiB, s.gpu.name,
+                    capacity / kGiB),
+        fmt::format("at most {} sequences per GPU", largest));
   }
   return s;
 }

@@ -145,6 +145,25 @@ TEST(Infer, RequestRateSetsTheBatchByLittlesLaw) {
   EXPECT_NE(r.err.find("serve.request_rate"), std::string::npos) << r.err;
 }
 
+TEST(Infer, APromptMixIsPrefilledLengthByLengthAndDecodedAtItsMean) {
+  const auto dir = scratch_dir("infer-mix");
+  const auto j =
+      infer("serve/deepseek-v3-both-b200-256", dir,
+            "--engine analytic --set 'serve.prompt_tokens=[[1024, 0.75], [8192, 0.25]]'");
+  ASSERT_FALSE(j.is_null());
+  EXPECT_DOUBLE_EQ(j["decode"]["context_tokens"].get<double>(), 0.75 * 1024 + 0.25 * 8192 + 512);
+  const auto& by = j["prefill"]["by_prompt"];
+  ASSERT_EQ(by.size(), 2u);
+  EXPECT_LT(by[0]["ttft_ms"].get<double>(), by[1]["ttft_ms"].get<double>());
+  EXPECT_NEAR(j["ttft_ms"].get<double>(),
+              0.75 * by[0]["ttft_ms"].get<double>() + 0.25 * by[1]["ttft_ms"].get<double>(), 1e-9);
+  const auto r = run_codesim("infer '" + example("serve/deepseek-v3-both-b200-256") +
+                                 "' --set 'serve.prompt_tokens=[[1024, 0.5], [8192]]'",
+                             dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("serve.prompt_tokens"), std::string::npos) << r.err;
+}
+
 TEST(Infer, TraceHoldsEveryLayerOfTheTracedGpus) {
   const auto dir = scratch_dir("infer-trace");
   const auto t = dir / "t.json";

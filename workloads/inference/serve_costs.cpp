@@ -22,8 +22,9 @@ double element_bytes(Precision p) {
 // Builds a layer's (or the head's) kernel list and its time.
 class Kernels {
  public:
-  Kernels(const models::ComputeCostModel& compute, std::vector<ServeKernel>& out)
-      : compute_(compute), out_(out) {}
+  Kernels(const models::ComputeCostModel& compute, std::vector<ServeKernel>& out,
+          models::KernelContext context = {})
+      : compute_(compute), out_(out), context_(context) {}
 
   // A GEMM of m x n output over k (per group), weights in `p`; activations in and out BF16 but
   // for FP8 GEMMs, whose input is FP8. Its bytes: input, weights, output.
@@ -81,12 +82,13 @@ class Kernels {
 
  private:
   double add(const Kernel& kernel) {
-    const double s = compute_.kernel_seconds(kernel);
+    const double s = compute_.kernel_seconds(kernel, context_);
     out_.push_back({kernel.name, s, kernel.flops, kernel.bytes});
     return s;
   }
   const models::ComputeCostModel& compute_;
   std::vector<ServeKernel>& out_;
+  models::KernelContext context_;
 };
 
 // Achieved per-GPU rates of the scenario's links, from the calibration's achieved fractions.
@@ -165,12 +167,19 @@ ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,
   const double nvlink = f.nvlink_GBps * 1e9;
   const double nvlink_latency = s.calibration.latency.nvlink_us * 1e-6;
 
+  // Prefill's all-to-all kernels hold SMs beside compute (its overlapped micro-batches keep
+  // them running): every compute kernel of a prefill forward runs on the rest.
+  models::KernelContext context;
+  if (shape.prefill && plan.prefill_comm_sms > 0 &&
+      f.nodes_in_group * f.gpus_per_node_in_group > 1) {
+    context.sms = std::max(1, s.gpu.sms - plan.prefill_comm_sms);
+  }
   const int layers = m.layers + plan.mtp_depth;
   for (int layer = 0; layer < layers; ++layer) {
     LayerServeCost c;
     const bool is_mtp = layer >= m.layers;
     c.moe = m.is_moe() && (is_mtp || layer >= m.dense_layers);
-    Kernels a(compute, c.kernels);
+    Kernels a(compute, c.kernels, context);
     // Attention, on the attention group's T tokens with heads / tp.
     if (tp > 1) {
       c.attention_s += a.transfer("tensor-parallel all-gather (attention input)",
@@ -239,7 +248,7 @@ ForwardCost price_forward(const InferenceScenario& s, const ForwardShape& shape,
                                   T * h * 2 * (tp - 1) / tp, nvlink, nvlink_latency);
     }
     c.attention_s += a.memory("residual add and rmsnorm (FFN input)", t * h * 2 * 4);
-    Kernels e(compute, c.kernels);
+    Kernels e(compute, c.kernels, context);
     if (c.moe) {
       const int instances = m.routed_experts + plan.redundant_experts;
       const int per_gpu = std::max(1, instances / shape.ep);

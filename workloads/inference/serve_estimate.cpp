@@ -39,7 +39,7 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
 
   // Memory per GPU of the decode layout (or prefill's, prefill alone).
   const ServePhase memory_phase = e.decode ? ServePhase::kDecode : ServePhase::kPrefill;
-  const double full_context = double(plan.prompt_tokens) + plan.output_tokens;
+  const double full_context = plan.mean_prompt_tokens() + plan.output_tokens;
   e.weights_bytes = weight_bytes_per_gpu(s, s.ep(memory_phase));
   e.kv_bytes_per_sequence = kv_bytes_per_sequence_per_gpu(s, full_context);
   e.capacity_bytes = double(s.gpu.hbm_bytes) - plan.reserved_gib * kGiB;
@@ -54,7 +54,7 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
     shape.prefill = false;
     shape.sequences = double(plan.batch_per_gpu) / n;
     shape.tokens = shape.sequences * (1 + drafts);
-    shape.context = plan.prompt_tokens + plan.output_tokens / 2.0;
+    shape.context = plan.mean_prompt_tokens() + plan.output_tokens / 2.0;
     shape.ep = s.ep(ServePhase::kDecode);
     e.decode_cost = price_forward(s, shape, compute);
     e.decode_load_max_over_mean = apply_expert_load(s, e.decode_cost, shape.ep);
@@ -98,23 +98,40 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
   }
 
   if (e.prefill) {
+    // Each prompt length of the mix apart, shortest first; the longest's forward is kept.
     const int tp = plan.attention_tp;
-    const double computed = plan.prompt_tokens * (1 - plan.prefix_cache_hit);
-    const double per_gpu = std::min<double>(plan.prefill_chunk_tokens, computed / tp);
-    e.prefill_chunks = std::max(1, int(std::ceil(computed / (tp * per_gpu))));
-    ForwardShape& shape = e.prefill_shape;
-    shape.prefill = true;
-    shape.tokens = per_gpu / n;
-    shape.sequences = 1.0 / (tp * n);  // one prompt's chunk per attention group, split in n
-    shape.context =
-        plan.prompt_tokens * plan.prefix_cache_hit + (e.prefill_chunks - 1) / 2.0 * tp * per_gpu;
-    shape.ep = s.ep(ServePhase::kPrefill);
-    e.prefill_cost = price_forward(s, shape, compute);
-    e.prefill_load_max_over_mean = apply_expert_load(s, e.prefill_cost, shape.ep);
-    e.prefill_step = time_forward(s, ServePhase::kPrefill, e.prefill_cost, event_driven,
-                                  e.decode ? std::vector<int>{} : traced);
-    e.ttft_s = e.prefill_chunks * e.prefill_step.forward_s;
-    e.prefill_tokens_per_s_per_gpu = per_gpu / e.prefill_step.forward_s;
+    auto prompts = plan.prompts();
+    std::sort(prompts.begin(), prompts.end());
+    double tokens_per_gpu = 0, seconds = 0;
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      const auto [tokens, share] = prompts[i];
+      const bool longest = i + 1 == prompts.size();
+      const double computed = tokens * (1 - plan.prefix_cache_hit);
+      const double per_gpu = std::min<double>(plan.prefill_chunk_tokens, computed / tp);
+      const int chunks = std::max(1, int(std::ceil(computed / (tp * per_gpu))));
+      ForwardShape shape;
+      shape.prefill = true;
+      shape.tokens = per_gpu / n;
+      shape.sequences = 1.0 / (tp * n);  // one prompt's chunk per attention group, split in n
+      shape.context = tokens * plan.prefix_cache_hit + (chunks - 1) / 2.0 * tp * per_gpu;
+      shape.ep = s.ep(ServePhase::kPrefill);
+      ForwardCost cost = price_forward(s, shape, compute);
+      const double load = apply_expert_load(s, cost, shape.ep);
+      ServeStep step = time_forward(s, ServePhase::kPrefill, cost, event_driven,
+                                    e.decode || !longest ? std::vector<int>{} : traced);
+      e.prompt_classes.push_back({tokens, share, chunks, step.forward_s, chunks * step.forward_s});
+      e.ttft_s += share * chunks * step.forward_s;
+      tokens_per_gpu += share * computed / tp;
+      seconds += share * chunks * step.forward_s;
+      if (longest) {
+        e.prefill_chunks = chunks;
+        e.prefill_shape = shape;
+        e.prefill_cost = std::move(cost);
+        e.prefill_step = std::move(step);
+        e.prefill_load_max_over_mean = load;
+      }
+    }
+    e.prefill_tokens_per_s_per_gpu = tokens_per_gpu / seconds;
   }
 
   auto& a = e.assumptions;
@@ -130,8 +147,9 @@ ServeEstimate estimate_serving(const InferenceScenario& s, bool event_driven,
       "low-latency mode (each of a token's k copies "
       "to its expert's GPU), prefill's the normal mode (a copy per node, forwarded over NVLink)");
   a.push_back(
-      "all-to-alls hold no SMs (decode's low-latency kernels post RDMA from a hook; prefill's "
-      "normal kernels' SM share is not modelled); the event engine plays them as flows over the "
+      "decode's all-to-alls hold no SMs (its low-latency kernels post RDMA from a hook); "
+      "prefill's normal kernels hold serve.prefill_comm_sms SMs throughout (its compute kernels "
+      "run on the rest, in more waves); the event engine plays them as flows over the "
       "topology in two stages: scale-out to the sender's-index GPU of each node, which forwards "
       "over NVLink once every inbound copy is in (combine: the other way)");
   a.push_back(

@@ -54,7 +54,15 @@ struct ServeEstimate {
   ForwardCost prefill_cost;
   ServeStep prefill_step;
   int prefill_chunks = 0;
-  double ttft_s = 0;
+  double ttft_s = 0;  // mean over the prompt mix
+  struct PromptClass {
+    int tokens = 0;
+    double share = 0;
+    int chunks = 0;
+    double forward_s = 0;
+    double ttft_s = 0;
+  };
+  std::vector<PromptClass> prompt_classes;  // prefill_* above are the longest prompt's
   double prefill_tokens_per_s_per_gpu = 0;
   double prefill_load_max_over_mean = 1;
   // Memory, per GPU (decode's layout when there is decode).

@@ -11,6 +11,8 @@
 // attention load.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/calibration.hpp"
 #include "models/gpu.hpp"
@@ -26,6 +28,18 @@ enum class ServePhase { kPrefill, kDecode, kBoth };
 struct ServePlan {
   ServePhase phase = ServePhase::kDecode;
   int prompt_tokens = 4096;  // per request: the context decode starts from
+  // Or a mix of prompt lengths: (tokens, share of requests), shares summing to 1. Decode's costs
+  // are linear in the context, so it takes the mix's mean; prefill runs each length apart.
+  std::vector<std::pair<int, double>> prompt_mix;
+  std::vector<std::pair<int, double>> prompts() const {
+    return prompt_mix.empty() ? std::vector<std::pair<int, double>>{{prompt_tokens, 1.0}}
+                              : prompt_mix;
+  }
+  double mean_prompt_tokens() const {
+    double sum = 0;
+    for (const auto& [tokens, share] : prompts()) sum += tokens * share;
+    return sum;
+  }
   int output_tokens = 1024;  // per request
   // Decode: sequences each GPU carries (its attention group holds attention_tp times as many);
   // prefill: prompt tokens each GPU takes per chunk.
@@ -46,6 +60,9 @@ struct ServePlan {
   // (workloads/moe/expert_load.hpp), and the busiest GPU of a group holds its all-to-all.
   RoutingSpec routing;
   int micro_batches = 2;
+  // Prefill: SMs DeepEP's normal kernels hold while they run beside compute (its GEMMs and
+  // attention run on the rest, in more waves). Decode's low-latency kernels hold none.
+  int prefill_comm_sms = 20;
   int mtp_depth = 0;            // draft tokens proposed per step by the MTP modules
   double mtp_acceptance = 0;    // probability each draft is accepted (the chain stops at a miss)
   double prefix_cache_hit = 0;  // prefill: share of prompt tokens found in the KV cache
