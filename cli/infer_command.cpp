@@ -14,6 +14,7 @@
 #include "cli/registry.hpp"
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
+#include "cli/train_report.hpp"
 #include "models/llm_math.hpp"
 #include "workloads/inference/serve_estimate.hpp"
 
@@ -61,15 +62,7 @@ Json step_json(const workloads::ServeStep& st, const workloads::ForwardCost& f,
   int moe = 0;
   for (const auto& l : f.layers) moe += l.moe ? 1 : 0;
   const int layers = int(f.layers.size());
-  Json links = Json::array();
-  for (const auto& u : st.links) {
-    links.push_back({{"tier", u.tier},
-                     {"plane", u.plane},
-                     {"links", u.links},
-                     {"bytes", u.bytes},
-                     {"mean_utilisation", u.mean_utilisation},
-                     {"max_utilisation", u.max_utilisation}});
-  }
+  const Json links = links_json(st.links);
   return {{"forward_ms", st.forward_s * 1e3},
           {"tokens_per_gpu_per_micro_batch", shape.tokens},
           {"sequences_per_gpu_per_micro_batch", shape.sequences},

@@ -457,6 +457,15 @@ std::string divisors_of(int n) {
   return out;
 }
 
+workloads::CostSpec read_cost(const YamlContext& ctx, const MapReader& top) {
+  workloads::CostSpec cost;
+  if (top.has("cost")) {
+    MapReader c(ctx, top.node("cost"), "cost", {"usd_per_gpu_hour"});
+    cost.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 2.0, 0, false);
+  }
+  return cost;
+}
+
 void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::InferenceScenario& s) {
   using workloads::ServePhase;
   MapReader r(ctx, node, "serve",
@@ -623,10 +632,7 @@ workloads::InferenceScenario load_inference_scenario(const std::string& path,
   s.cluster = t.cluster;
   s.model = read_model(ctx, top.node("model"));
   read_serve(ctx, top.node("serve"), s);
-  if (top.has("cost")) {
-    MapReader c(ctx, top.node("cost"), "cost", {"usd_per_gpu_hour"});
-    s.cost.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 2.0, 0, false);
-  }
+  s.cost = read_cost(ctx, top);
   s.calibration = top.has("calibration")
                       ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
                       : models::h800_published_calibration();
@@ -693,10 +699,7 @@ TrainingScenario load_training_scenario(const std::string& path,
   read_cluster(ctx, top.node("cluster"), s);
   s.model = read_model(ctx, top.node("model"));
   read_plan(ctx, top.node("plan"), s);
-  if (top.has("cost")) {
-    MapReader c(ctx, top.node("cost"), "cost", {"usd_per_gpu_hour"});
-    s.cost.usd_per_gpu_hour = c.number("usd_per_gpu_hour", 2.0, 0, false);
-  }
+  s.cost = read_cost(ctx, top);
   s.calibration = top.has("calibration")
                       ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
                       : models::h800_published_calibration();

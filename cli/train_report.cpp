@@ -72,6 +72,19 @@ nlohmann::ordered_json kernels_json(const std::vector<workloads::KernelLine>& li
 
 }  // namespace
 
+nlohmann::ordered_json links_json(const std::vector<workloads::LinkUse>& links) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& u : links) {
+    out.push_back({{"tier", u.tier},
+                   {"plane", u.plane},
+                   {"links", u.links},
+                   {"bytes", u.bytes},
+                   {"mean_utilisation", u.mean_utilisation},
+                   {"max_utilisation", u.max_utilisation}});
+  }
+  return out;
+}
+
 nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                                      const workloads::TrainingEstimate& e, const RunInfo& run) {
   nlohmann::ordered_json j;
@@ -111,16 +124,7 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
       {"dp_bytes_per_gpu_per_step", n.dp_bytes_per_gpu},
   };
   if (!n.links.empty()) {
-    nlohmann::ordered_json links = nlohmann::ordered_json::array();
-    for (const auto& u : n.links) {
-      links.push_back({{"tier", u.tier},
-                       {"plane", u.plane},
-                       {"links", u.links},
-                       {"bytes", u.bytes},
-                       {"mean_utilisation", u.mean_utilisation},
-                       {"max_utilisation", u.max_utilisation}});
-    }
-    j["network"]["links"] = std::move(links);
+    j["network"]["links"] = links_json(n.links);
     j["network"]["expert_load_max_over_mean"] = n.expert_load_max_over_mean;
     const auto& ph = e.step.phases;
     j["phases_s"] = {{"warm_up", ph.warm_up_s},
