@@ -149,15 +149,17 @@ int run_train(const std::vector<std::string>& args) {
   if (!json_path.empty() || !report_path.empty()) {
     auto json = codesim::cli::training_json(scenario, estimate, run);
     if (!json_path.empty()) codesim::cli::write_file_atomically(json_path, json.dump(2) + "\n");
-    report.push_back({ReportInput::Kind::kResult, json_path.empty() ? scenario_path : json_path,
-                      std::move(json)});
+    report.push_back(ReportInput::of(ReportInput::Kind::kResult,
+                                     json_path.empty() ? scenario_path : json_path,
+                                     std::move(json)));
   }
   if (traced) {
     auto json =
         codesim::cli::chrome_trace(trace, trace_ranks, scenario.gpus_per_stage(), scenario.name);
     if (!trace_path.empty()) codesim::cli::write_file_atomically(trace_path, json.dump() + "\n");
-    report.push_back({ReportInput::Kind::kTrace, trace_path.empty() ? scenario_path : trace_path,
-                      std::move(json)});
+    report.push_back(ReportInput::of(ReportInput::Kind::kTrace,
+                                     trace_path.empty() ? scenario_path : trace_path,
+                                     std::move(json)));
   }
   if (!report_path.empty()) {
     codesim::cli::write_report(report, report_path, codesim::cli::default_report_assets(),

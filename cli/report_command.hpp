@@ -30,6 +30,15 @@ struct ReportInput {
   nlohmann::ordered_json manifest;                      // a sweep: sweep.json
   nlohmann::ordered_json table;                         // a sweep: table.json
   std::map<std::string, nlohmann::ordered_json> point;  // a sweep: finished points, by id
+
+  // A result or a trace held in memory (what `train --report` passes).
+  static ReportInput of(Kind kind, std::string path, nlohmann::ordered_json json) {
+    ReportInput in;
+    in.kind = kind;
+    in.path = std::move(path);
+    in.json = std::move(json);
+    return in;
+  }
 };
 
 // Reads a result, a trace or a sweep folder; bad input is a ScenarioError naming the file.

@@ -181,9 +181,19 @@ nlohmann::ordered_json training_json(const workloads::TrainingScenario& s,
                       {"measured_on", s.calibration.measured_on.name},
                       {"source", s.calibration.source}};
   j["assumptions"] = e.assumptions;
+  const auto& w = e.step.flow_work;
   j["sim"] = {{"engine", run.engine},
               {"step_time_ps", e.step.step_time_ps},
               {"events", e.step.events},
+              {"flows", w.flows},
+              {"flow_network",
+               {{"solves", w.solves},
+                {"components_solved", w.components_solved},
+                {"variables_solved", w.variables_solved},
+                {"flows_per_solve", w.solves ? double(w.variables_solved) / w.solves : 0.0},
+                {"components_per_solve", w.solves ? double(w.components_solved) / w.solves : 0.0},
+                {"components_searched", w.components_searched},
+                {"activation_events", w.activation_events}}},
               {"wall_s", run.wall_s}};
   return j;
 }

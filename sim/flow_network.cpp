@@ -51,6 +51,7 @@ FlowNetwork::FlowId FlowNetwork::start_flow(std::span<const LinkId> route, doubl
                                             double weight) {
   if (!(bytes >= 0)) throw std::invalid_argument("FlowNetwork: bytes must be >= 0");
   if (done == nullptr) throw std::invalid_argument("FlowNetwork: null completion handler");
+  ++flows_started_;
   Time latency = Time::zero();
   for (LinkId link : route) {
     if (link >= links_.size()) throw std::out_of_range("FlowNetwork: unknown link");

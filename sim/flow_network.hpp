@@ -59,6 +59,8 @@ class FlowNetwork {
   // Carried so far: a transferring flow counts what it has sent by now.
   double link_bytes(LinkId link) const;
   std::uint64_t solves() const { return solves_; }
+  std::uint64_t flows_started() const { return flows_started_; }
+  const MaxMinSystem::Stats& solver_stats() const { return system_.stats(); }
   // Simulator events spent on latency phases: one per activation batch.
   std::uint64_t activation_events() const { return activation_events_; }
 
@@ -197,6 +199,7 @@ class FlowNetwork {
   mutable bool link_index_fresh_ = false;
   std::size_t active_ = 0;
   std::uint64_t solves_ = 0;
+  std::uint64_t flows_started_ = 0;
   bool solve_pending_ = false;
   std::size_t finish_width_ = 0;     // leaves: a power of 4
   std::size_t finish_internal_ = 0;  // internal nodes

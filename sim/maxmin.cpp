@@ -170,6 +170,7 @@ double MaxMinSystem::usage(ConstraintId c) const {
 }
 
 void MaxMinSystem::solve() {
+  ++stats_.solves;
   solved_.clear();
   ++epoch_;
   std::vector<VariableId> component_variables;
@@ -295,6 +296,7 @@ void MaxMinSystem::transpose_uses(Component& component) {
 }
 
 void MaxMinSystem::cache_and_solve(std::vector<VariableId>& vars, std::vector<ConstraintId>& cons) {
+  ++stats_.components_searched;
   // Deterministic local numbering whatever order the search found them in.
   sort_ids(vars, variables_.size());
   sort_ids(cons, constraints_.size());
@@ -391,6 +393,8 @@ void MaxMinSystem::compact(Component& component) {
 
 void MaxMinSystem::solve_component(Component& component) {
   const std::size_t n = component.variables.size();
+  ++stats_.components_solved;
+  stats_.variables_solved += n;
   const std::size_t m = component.constraints.size();
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<double>& remaining = component.remaining;

@@ -105,6 +105,17 @@ class MaxMinSystem {
   const std::vector<VariableId>& last_solved() const { return solved_; }
   std::size_t variable_count() const { return variables_.size() - free_variables_.size(); }
 
+  // Where the solver's work went, over its life: solve() calls, components solved (and the
+  // variables in them, summed), and components found by a search (new or rebuilt) rather than
+  // re-solved from their cache.
+  struct Stats {
+    std::uint64_t solves = 0;
+    std::uint64_t components_solved = 0;
+    std::uint64_t variables_solved = 0;
+    std::uint64_t components_searched = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
  private:
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
   static constexpr std::uint32_t kFullSolveEvery = 1024;
@@ -199,6 +210,7 @@ class MaxMinSystem {
   std::vector<ConstraintId> dirty_constraints_;
   std::vector<VariableId> dirty_variables_;
   std::vector<VariableId> solved_;
+  Stats stats_;
   std::vector<Component> components_;
   std::vector<std::uint32_t> free_components_;
   std::vector<std::uint32_t> dirty_components_;

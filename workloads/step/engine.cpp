@@ -434,6 +434,12 @@ EngineResult Engine::run() {
   result_.step_time = step;
   result_.events = sim_.events_processed();
   if (net_ && step > Time::zero()) result_.links = network_->link_use(*net_, step);
+  if (net_) {
+    const auto& solver = net_->solver_stats();
+    result_.flow_work = {net_->flows_started(),      net_->solves(),
+                         solver.components_solved,   solver.variables_solved,
+                         solver.components_searched, net_->activation_events()};
+  }
   return result_;
 }
 

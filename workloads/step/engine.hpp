@@ -27,6 +27,7 @@
 #include "workloads/moe/token_copies.hpp"
 #include "workloads/network/link_use.hpp"
 #include "workloads/plan/plan.hpp"
+#include "workloads/step/step_model.hpp"
 
 namespace codesim::workloads {
 
@@ -202,6 +203,7 @@ struct EngineResult {
   std::array<std::uint64_t, kExchanges> exchanges_run{};
   std::vector<TraceSpan> trace;  // of input.trace_ranks, in the order spans ended
   std::vector<LinkUse> links;    // with a network: per tier, then per fabric plane
+  FlowWork flow_work;
   ChunkPairRecord chunk_pair;    // of input.chunk_pair_rank
 };
 

@@ -70,6 +70,7 @@ StepResult EventStepModel::step(const TrainingScenario& s, int batch_sequences) 
   out.micro_batches = in.micro_batches;
   out.slowest_rank = run.slowest_rank / (in.replicas * in.tp);
   out.events = (long long)run.events;
+  out.flow_work = run.flow_work;
   const RankTimes& slow = run.ranks[run.slowest_rank];
   StepBreakdown& b = out.breakdown;
   b.compute_s = slow.compute.seconds();

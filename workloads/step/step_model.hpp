@@ -2,6 +2,7 @@
 // The interface behind which a training step's time is worked out. The analytic model here is
 // the fast mode for sweeps; the event-driven engine implements the same interface.
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,6 +79,17 @@ struct StepNetwork {
   double expert_load_max_over_mean = 1;  // event-driven: busiest GPU of an EP group / mean
 };
 
+// Where the event engine's flow-network work went (issue 14's counters): flows started, the
+// network's solves and the solver's components and variables, and latency-phase events.
+struct FlowWork {
+  std::uint64_t flows = 0;
+  std::uint64_t solves = 0;
+  std::uint64_t components_solved = 0;
+  std::uint64_t variables_solved = 0;     // summed over the components solved
+  std::uint64_t components_searched = 0;  // found afresh rather than re-solved from the cache
+  std::uint64_t activation_events = 0;
+};
+
 struct StepResult {
   double step_time_s = 0;
   // The event-driven engine's step in its own integer picoseconds; 0 for the analytic model.
@@ -88,6 +100,7 @@ struct StepResult {
   int micro_batches = 0;
   int slowest_rank = 0;
   long long events = 0;             // simulated events; 0 for the analytic model
+  FlowWork flow_work;               // event-driven engine only
   std::vector<KernelLine> kernels;  // what each layer pass launches, priced
   ChunkPairReport chunk_pair;
   Table4Phases table4;

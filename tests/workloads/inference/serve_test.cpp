@@ -130,7 +130,9 @@ TEST(ServeEstimate, TpotFallsAsTheScaleUpBandwidthRises) {
     const ServeEstimate e = estimate_serving(v3_decode_on_nvl72(nvlink), true);
     SCOPED_TRACE(nvlink);
     EXPECT_GE(e.tpot_s, e.bounds.lower_bound_tpot_s - 1e-9);  // less the clock's rounding
-    if (!tpot.empty()) EXPECT_LE(e.tpot_s, tpot.back());
+    if (!tpot.empty()) {
+      EXPECT_LE(e.tpot_s, tpot.back());
+    }
     tpot.push_back(e.tpot_s);
   }
   EXPECT_LT(tpot[1], tpot[0]);

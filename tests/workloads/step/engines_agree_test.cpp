@@ -91,6 +91,24 @@ TEST(ContextParallelism, ASlowRingIsExposedInBothEngines) {
   EXPECT_LT(fast.step_time_s, event.step_time_s);
 }
 
+// The flow network's work is counted (issue 14's counters): every flow the step starts, the
+// solves and what they solved; the analytic model has none.
+TEST(FlowWork, TheEventStepCountsItsFlowsAndSolves) {
+  auto s = codesim::testing::small_dense_gpt();
+  s.plan.cp = 2;
+  s.plan.global_batch_sequences = 16;
+  const StepResult event = EventStepModel().step(s, 16);
+  const FlowWork& w = event.flow_work;
+  EXPECT_GT(w.flows, 0u);
+  EXPECT_GT(w.solves, 0u);
+  EXPECT_GE(w.components_solved, w.components_searched);
+  EXPECT_GE(w.variables_solved, w.components_solved);
+  EXPECT_GT(w.activation_events, 0u);
+  EXPECT_EQ(AnalyticStepModel().step(s, 16).flow_work.flows, 0u);
+  // The same step, the same counts.
+  EXPECT_EQ(EventStepModel().step(s, 16).flow_work.variables_solved, w.variables_solved);
+}
+
 // Plain data parallelism all-reduces FP32 gradients (8 bytes a parameter round the ring)
 // where ZeRO-1 reduce-scatters them and all-gathers BF16 weights (6); its optimizer updates
 // every weight, not a 1/dp shard.
