@@ -87,10 +87,40 @@ static double sum_bytes(const std::vector<MemoryItem>& items) {
   return total;
 }
 
+LayerActivationBytes layer_activation_bytes(const MemoryParams& s) {
+  LayerActivationBytes out;
+  for (int layer = 0; layer <= s.model.layers; ++layer) {
+    out.layer_params.push_back(double(models::layer_params(s.model, layer)));
+    out.routed_params.push_back(double(models::layer_routed_expert_params(s.model, layer)));
+  }
+  const PipelineMap map(s.schedule, s.pp, s.virtual_stages);
+  for (int rank = 0; rank < s.pp; ++rank) out.stages_of_rank.push_back(map.stages_of(rank));
+  out.dense = sum_bytes(layer_activation_items(s, false));
+  out.moe = s.model.is_moe() ? sum_bytes(layer_activation_items(s, true)) : 0.0;
+  // Full recomputation rebuilds one layer's activations at a time in the backward: the largest
+  // layer's, for one micro-batch, on top of the inputs kept.
+  if (s.recompute.full) {
+    MemoryParams stored = s;
+    stored.recompute.full = false;
+    for (bool moe : {false, true}) {
+      if (moe && !s.model.is_moe()) continue;
+      out.recompute_working_set =
+          std::max(out.recompute_working_set,
+                   sum_bytes(layer_activation_items(stored, moe)) * s.tokens_per_micro_batch);
+    }
+  }
+  return out;
+}
+
 StageParams stage_params(const MemoryParams& s, const Stage& st) {
+  return stage_params(s, st, layer_activation_bytes(s));
+}
+
+StageParams stage_params(const MemoryParams& s, const Stage& st,
+                         const LayerActivationBytes& activations) {
   const auto& m = s.model;
-  const double dense_layer_act = sum_bytes(layer_activation_items(s, false));
-  const double moe_layer_act = m.is_moe() ? sum_bytes(layer_activation_items(s, true)) : 0.0;
+  const double dense_layer_act = activations.dense;
+  const double moe_layer_act = activations.moe;
   StageParams out;
   if (st.embedding) out.dense += double(m.vocab) * m.hidden / s.tp;
   if (st.output_head) {
@@ -99,14 +129,14 @@ StageParams stage_params(const MemoryParams& s, const Stage& st) {
         2.0 * m.hidden;  // final hidden state; fused CE keeps no logits
   }
   auto add_layer = [&](int layer) {
-    const double routed = double(models::layer_routed_expert_params(m, layer));
-    out.dense += (double(models::layer_params(m, layer)) - routed) / s.tp;
+    const double routed = activations.routed_params[layer];
+    out.dense += (activations.layer_params[layer] - routed) / s.tp;
     out.expert += routed / s.ep;
     out.activation_bytes_per_token += routed > 0 ? moe_layer_act : dense_layer_act;
   };
   for (int l = st.first_layer; l < st.first_layer + st.layers; ++l) add_layer(l);
   for (int i = 0; i < st.mtp_modules; ++i) {
-    out.dense += double(models::mtp_module_params(m) - models::layer_params(m, m.layers)) / s.tp;
+    out.dense += (double(models::mtp_module_params(m)) - activations.layer_params[m.layers]) / s.tp;
     add_layer(m.layers);
     out.activation_bytes_per_token += 4.0 * m.hidden;  // MTP's two normalised inputs
   }
@@ -114,11 +144,16 @@ StageParams stage_params(const MemoryParams& s, const Stage& st) {
 }
 
 RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, int rank) {
+  return rank_memory(s, stages, rank, layer_activation_bytes(s));
+}
+
+RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, int rank,
+                       const LayerActivationBytes& activations) {
   RankMemory r;
   r.rank = rank;
   double largest_stage_activation = 0;
-  for (int index : PipelineMap(s.schedule, s.pp, s.virtual_stages).stages_of(rank)) {
-    const StageParams st = stage_params(s, stages[index]);
+  for (int index : activations.stages_of_rank[rank]) {
+    const StageParams st = stage_params(s, stages[index], activations);
     r.dense_params += st.dense;
     r.expert_params += st.expert;
     largest_stage_activation = std::max(largest_stage_activation,
@@ -132,21 +167,10 @@ RankMemory rank_memory(const MemoryParams& s, const std::vector<Stage>& stages, 
   r.optimizer_shard_params =
       r.dense_params / (zero ? s.dp : 1) + r.expert_params / (zero ? s.expert_dp : 1);
   r.optimizer_bytes = kOptimizerBytes * r.optimizer_shard_params;
-  // Full recomputation rebuilds one layer's activations at a time in the backward: the largest
-  // layer's, for one micro-batch, on top of the inputs kept.
-  double working_set = 0;
-  if (s.recompute.full) {
-    MemoryParams stored = s;
-    stored.recompute.full = false;
-    for (bool moe : {false, true}) {
-      if (moe && !s.model.is_moe()) continue;
-      working_set = std::max(
-          working_set, sum_bytes(layer_activation_items(stored, moe)) * s.tokens_per_micro_batch);
-    }
-  }
-  r.activations_bytes = working_set + activation_units_in_flight(s.schedule, s.pp, s.micro_batches,
-                                                                 s.virtual_stages) *
-                                          largest_stage_activation;
+  r.activations_bytes =
+      activations.recompute_working_set +
+      activation_units_in_flight(s.schedule, s.pp, s.micro_batches, s.virtual_stages) *
+          largest_stage_activation;
   r.reserved_bytes = kReservedBytes;
   return r;
 }

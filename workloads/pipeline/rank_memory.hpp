@@ -73,7 +73,26 @@ struct StageParams {
 };
 StageParams stage_params(const MemoryParams& params, const Stage& stage);
 
+// What every stage's memory is summed from, the same whatever the split: the per-token activation
+// bytes of a dense and of an MoE layer, full recomputation's working set (one layer's stored
+// activations for one micro-batch), each layer's parameters (routed experts apart; the last
+// entry an MTP module's block) and each pipeline rank's stages. A search over splits works them
+// out once (layer_activation_bytes) and passes them in.
+struct LayerActivationBytes {
+  double dense = 0;
+  double moe = 0;
+  double recompute_working_set = 0;
+  std::vector<double> layer_params;   // by layer, 0 .. model.layers
+  std::vector<double> routed_params;  // of which routed experts
+  std::vector<std::vector<int>> stages_of_rank;
+};
+LayerActivationBytes layer_activation_bytes(const MemoryParams& params);
+StageParams stage_params(const MemoryParams& params, const Stage& stage,
+                         const LayerActivationBytes& activations);
+
 RankMemory rank_memory(const MemoryParams& params, const std::vector<Stage>& stages, int rank);
+RankMemory rank_memory(const MemoryParams& params, const std::vector<Stage>& stages, int rank,
+                       const LayerActivationBytes& activations);
 // The pipeline rank that needs the most memory.
 RankMemory peak_rank_memory(const MemoryParams& params, const std::vector<Stage>& stages);
 

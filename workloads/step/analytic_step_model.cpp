@@ -157,8 +157,20 @@ ChunkPairReport pair_of(const ChunkCostModel& costs, const Stage& forward, const
 }  // namespace
 
 StepResult AnalyticStepModel::step(const TrainingScenario& s, int batch_sequences) const {
-  const auto& plan = s.plan;
+  return step_with(s, ChunkCostModel(chunk_cost_params(s)), batch_sequences);
+}
+
+std::vector<StepResult> AnalyticStepModel::steps(const TrainingScenario& s,
+                                                 const std::vector<int>& batches) const {
   const ChunkCostModel costs(chunk_cost_params(s));
+  std::vector<StepResult> out;
+  for (const int batch : batches) out.push_back(step_with(s, costs, batch));
+  return out;
+}
+
+StepResult AnalyticStepModel::step_with(const TrainingScenario& s, const ChunkCostModel& costs,
+                                        int batch_sequences) const {
+  const auto& plan = s.plan;
   const std::vector<Stage> stages = split_stages(
       s.model, stage_count(plan.schedule, plan.pp, plan.virtual_stages), plan.stage_layers);
   const int n = std::max(1, s.micro_batches(batch_sequences));

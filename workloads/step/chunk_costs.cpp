@@ -204,6 +204,16 @@ void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
 }
 
 LayerParts ChunkCostModel::layer_parts(int layer) const {
+  if (layer >= 0) {
+    if (std::size_t(layer) >= layer_parts_.size()) layer_parts_.resize(layer + 1);
+    auto& cached = layer_parts_[layer];
+    if (!cached) cached = price_layer_parts(layer);
+    return *cached;
+  }
+  return price_layer_parts(layer);
+}
+
+LayerParts ChunkCostModel::price_layer_parts(int layer) const {
   const LayerKernels k = kernels(layer);
   LayerParts parts;
   parts.moe = k.moe && shapes_.ep > 1;

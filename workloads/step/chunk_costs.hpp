@@ -11,6 +11,7 @@
 // backward, the trailing weight gradients) compute has the whole GPU.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -190,6 +191,7 @@ class ChunkCostModel {
 
  private:
   EpCommCost ep_cost(double dispatch_bytes_per_copy, double combine_bytes_per_copy) const;
+  LayerParts price_layer_parts(int layer) const;
   void add_tensor_parallel(ChunkCost& cost) const;
 
   ChunkCostParams params_;
@@ -197,6 +199,9 @@ class ChunkCostModel {
   KernelShapes shapes_;
   models::KernelContext full_;
   models::KernelContext pair_;
+  // layer_parts by layer index, priced on first use: every stage split a search tries, and
+  // every step of a batch ramp, asks for the same layers again.
+  mutable std::vector<std::optional<LayerParts>> layer_parts_;
 };
 
 }  // namespace codesim::workloads

@@ -259,12 +259,13 @@ std::vector<int> balanced_stage_layers(const ChunkCostModel& costs, Schedule sch
 std::vector<int> balanced_stage_layers(const TrainingScenario& s) {
   const ChunkCostModel costs(chunk_cost_params(s));
   const MemoryParams memory = memory_params(s);
+  const LayerActivationBytes activations = layer_activation_bytes(memory);
   const double hbm = double(s.gpu.hbm_bytes);
   const int v = s.plan.virtual_stages;
   std::vector<int> out = balanced_stage_layers(
       costs, s.plan.schedule, s.plan.pp,
       [&](int rank, const std::vector<Stage>& stages) {
-        return rank_memory(memory, stages, rank).total_bytes() <= hbm;
+        return rank_memory(memory, stages, rank, activations).total_bytes() <= hbm;
       },
       v);
   // Nothing fits: the best split regardless, for the memory check to report.

@@ -112,6 +112,14 @@ class StepTimeModel {
   virtual std::string name() const = 0;
   // One optimizer step with a global batch of `batch_sequences` sequences.
   virtual StepResult step(const TrainingScenario& scenario, int batch_sequences) const = 0;
+  // The step at each of several batches (a batch ramp): one step() each, unless the model can
+  // share the work that does not depend on the batch.
+  virtual std::vector<StepResult> steps(const TrainingScenario& scenario,
+                                        const std::vector<int>& batches) const {
+    std::vector<StepResult> out;
+    for (const int batch : batches) out.push_back(step(scenario, batch));
+    return out;
+  }
   // What the model assumes, one line each, for --explain and the JSON.
   virtual std::vector<std::string> assumptions(const TrainingScenario& scenario) const = 0;
 };

@@ -55,14 +55,17 @@ TrainingEstimate estimate_training(const TrainingScenario& s, const StepTimeMode
       s.plan.ramp.from_sequences > 0 ? std::min(s.plan.ramp.over_tokens, s.plan.tokens_total) : 0;
   if (ramp_tokens > 0) {
     const double segment = ramp_tokens / kRampSegments;
-    const double scale =
-        ramp_model
-            ? e.step.step_time_s / ramp_model->step(s, s.plan.global_batch_sequences).step_time_s
-            : 1.0;
+    // The ramp's batches, then (with a ramp model) the full batch it is scaled by.
+    std::vector<int> batches;
     for (int i = 0; i < kRampSegments; ++i) {
-      const int batch = ramp_batch_sequences(s, (i + 0.5) * segment);
-      const double step_s = (ramp_model ? *ramp_model : model).step(s, batch).step_time_s * scale;
-      const double tokens_per_step = double(batch) * seq;
+      batches.push_back(ramp_batch_sequences(s, (i + 0.5) * segment));
+    }
+    if (ramp_model) batches.push_back(s.plan.global_batch_sequences);
+    const std::vector<StepResult> ramp = (ramp_model ? *ramp_model : model).steps(s, batches);
+    const double scale = ramp_model ? e.step.step_time_s / ramp.back().step_time_s : 1.0;
+    for (int i = 0; i < kRampSegments; ++i) {
+      const double step_s = ramp[i].step_time_s * scale;
+      const double tokens_per_step = double(batches[i]) * seq;
       e.ramp_gpu_hours += segment / tokens_per_step * step_s * gpus / 3600.0;
     }
   }
