@@ -204,13 +204,10 @@ void ChunkCostModel::add_tensor_parallel(ChunkCost& cost) const {
 }
 
 LayerParts ChunkCostModel::layer_parts(int layer) const {
-  if (layer >= 0) {
-    if (std::size_t(layer) >= layer_parts_.size()) layer_parts_.resize(layer + 1);
-    auto& cached = layer_parts_[layer];
-    if (!cached) cached = price_layer_parts(layer);
-    return *cached;
-  }
-  return price_layer_parts(layer);
+  // Layers of one kind launch the same kernels (layer_kernels.hpp): priced once per kind.
+  auto& cached = layer_parts_[is_moe_layer(params_.model, layer) ? 1 : 0];
+  if (!cached) cached = price_layer_parts(layer);
+  return *cached;
 }
 
 LayerParts ChunkCostModel::price_layer_parts(int layer) const {

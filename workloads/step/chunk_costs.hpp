@@ -199,9 +199,9 @@ class ChunkCostModel {
   KernelShapes shapes_;
   models::KernelContext full_;
   models::KernelContext pair_;
-  // layer_parts by layer index, priced on first use: every stage split a search tries, and
-  // every step of a batch ramp, asks for the same layers again.
-  mutable std::vector<std::optional<LayerParts>> layer_parts_;
+  // layer_parts of a dense and of an MoE layer, priced on first use: every layer of a kind, every
+  // stage split a search tries and every step of a batch ramp asks for them again.
+  mutable std::optional<LayerParts> layer_parts_[2];
 };
 
 }  // namespace codesim::workloads

@@ -412,7 +412,7 @@ namespace {
 LayerKernels stored_layer_kernels(const KernelShapes& s, int layer) {
   const auto& m = s.model;
   LayerKernels out;
-  out.moe = m.is_moe() && !(layer < m.layers && layer < m.dense_layers);
+  out.moe = is_moe_layer(m, layer);
   add_attention(out.attention, s);
   add_rmsnorm(out.attention, s, s.residual_rows(), double(m.hidden), s.recompute.rmsnorm);
   if (!out.moe) {
@@ -437,6 +437,10 @@ LayerKernels stored_layer_kernels(const KernelShapes& s, int layer) {
 }
 
 }  // namespace
+
+bool is_moe_layer(const models::ModelConfig& m, int layer) {
+  return m.is_moe() && !(layer < m.layers && layer < m.dense_layers);
+}
 
 LayerKernels layer_kernels(const KernelShapes& s, int layer) {
   if (!s.recompute.full) return stored_layer_kernels(s, layer);

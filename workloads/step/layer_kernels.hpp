@@ -88,6 +88,10 @@ struct LayerKernels {
 // routed experts or combine.
 LayerKernels layer_kernels(const KernelShapes& shapes, int layer);
 
+// Whether layer `layer` is an MoE layer: the one thing about a layer its kernels depend on, so
+// that layers of one kind launch the same kernels (what ChunkCostModel prices once).
+bool is_moe_layer(const models::ModelConfig& model, int layer);
+
 // The pieces outside the layers: the embedding lookup; the final norm, head GEMM and
 // cross-entropy; an MTP module's own norms and projection (its block is a layer, its head the
 // output head's).
