@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cli/interrupts.hpp"
 #include "cli/scenario_error.hpp"
 
 namespace po = boost::program_options;
@@ -78,6 +79,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   const std::filesystem::path target(path);
   std::filesystem::path temporary = target;
   temporary += ".tmp";
+  const RemovedOnInterrupt guard(temporary.string());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + temporary.string());

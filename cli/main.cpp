@@ -12,6 +12,7 @@
 #include "cli/calibrate_command.hpp"
 #include "cli/command_line.hpp"
 #include "cli/infer_command.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/progress.hpp"
 #include "cli/report_command.hpp"
 #include "cli/scenario_error.hpp"
@@ -172,6 +173,7 @@ int run_train(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  codesim::cli::install_interrupt_handlers();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
