@@ -132,7 +132,7 @@ models::Calibration read_calibration_file(const std::string& path) {
                    plus(kTimingKeys, {"layout", "groups", "m_per_group", "n", "k", "tflops"}),
                    [&](const MapReader& item) {
                      item.choice("layout", {"contiguous", "masked"}, "contiguous");
-                     c.grouped_fp8_gemm.push_back({int(item.integer("groups", std::nullopt)),
+                     c.grouped_fp8_gemm.push_back({item.int_value("groups", std::nullopt),
                                                    item.integer("m_per_group", std::nullopt),
                                                    item.integer("n", std::nullopt),
                                                    item.integer("k", std::nullopt),

@@ -24,6 +24,7 @@
 #include "cli/validate_command.hpp"
 #include "cli/validation_rows.hpp"
 #include "workloads/step/analytic_step_model.hpp"
+#include "workloads/step/engine.hpp"
 #include "workloads/step/engine_input.hpp"
 #include "workloads/step/event_step_model.hpp"
 #include "workloads/training/training_estimate.hpp"
@@ -120,6 +121,14 @@ int run_train(const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = codesim::cli::load_training_scenario(scenario_path, sets);
   if (engine.empty()) engine = "event";
+  // Refused up front rather than found out by the engine.
+  if (engine == "event" && scenario.micro_batches() > codesim::workloads::kMaxEngineMicroBatches) {
+    codesim::cli::fail_at_key(
+        scenario_path, sets, "plan.global_batch",
+        fmt::format("gives {} micro-batches per replica; the event-driven engine holds at most {}",
+                    scenario.micro_batches(), codesim::workloads::kMaxEngineMicroBatches),
+        "a smaller plan.global_batch (or a larger plan.micro_batch), or --engine analytic");
+  }
   // The report is checked for its chart renderer before a long run, not after.
   if (!report_path.empty()) {
     codesim::cli::report_scripts(codesim::cli::default_report_assets());

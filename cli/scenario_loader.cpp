@@ -187,7 +187,7 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
   const bool base = r.has("preset");
   auto opt = [&](double v) { return base ? std::optional<double>(v) : std::nullopt; };
   gpu.name = r.has("name") ? r.node("name").as<std::string>() : (base ? gpu.name : "custom");
-  gpu.sms = int(r.integer("sms", base ? std::optional<long long>(gpu.sms) : std::nullopt));
+  gpu.sms = r.int_value("sms", base ? std::optional<long long>(gpu.sms) : std::nullopt);
   gpu.bf16_dense_tflops =
       r.quantity("bf16_dense", Quantity::kCompute, opt(gpu.bf16_dense_tflops * 1e12)) / 1e12;
   gpu.fp8_dense_tflops = r.has("fp8_dense")
@@ -204,14 +204,14 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
   MapReader r(ctx, node, "cluster", {"gpu", "nodes", "node", "topology"});
   if (!r.has("gpu")) r.fail("gpu", "missing required key 'gpu'", join(gpu_registry().names()));
   s.gpu = read_gpu(ctx, r.node("gpu"));
-  s.cluster.nodes = int(r.integer("nodes", std::nullopt));
+  s.cluster.nodes = r.int_value("nodes", std::nullopt);
   s.cluster.node.nvlink_unidirectional_GBps = s.gpu.nvlink_unidirectional_GBps;
   if (r.has("node")) {
     MapReader n(ctx, r.node("node"), "cluster.node", {"gpus", "nvlink", "nics", "nic"});
-    s.cluster.node.gpus = int(n.integer("gpus", 8));
+    s.cluster.node.gpus = n.int_value("gpus", 8);
     s.cluster.node.nvlink_unidirectional_GBps =
         n.quantity("nvlink", Quantity::kBandwidth, s.gpu.nvlink_unidirectional_GBps * 1e9) / 1e9;
-    s.cluster.node.nics = int(n.integer("nics", s.cluster.node.gpus));
+    s.cluster.node.nics = n.int_value("nics", s.cluster.node.gpus);
     s.cluster.node.nic_Gbps = n.quantity("nic", Quantity::kBandwidth, 400e9 / 8) * 8 / 1e9;
   }
   if (r.has("topology")) {
@@ -219,8 +219,8 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
                 {"kind", "planes", "switch_radix", "oversubscription", "failures"});
     s.cluster.fabric.kind =
         *topology_registry().find(t.choice("kind", topology_registry().names(), "mpft"));
-    s.cluster.fabric.planes = int(t.integer("planes", s.cluster.node.nics));
-    s.cluster.fabric.switch_radix = int(t.integer("switch_radix", 64, 2));
+    s.cluster.fabric.planes = t.int_value("planes", s.cluster.node.nics);
+    s.cluster.fabric.switch_radix = t.int_value("switch_radix", 64, 2);
     s.cluster.fabric.oversubscription = t.number("oversubscription", 1.0);
     if (t.has("failures")) {
       const YAML::Node failures = t.node("failures");
@@ -278,9 +278,9 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
   models::ModelConfig m = gpt ? models::ModelConfig{} : *model_registry().find(preset);
   if (gpt) m.name = "gpt";
   auto dim = [&](const char* key, int current, long long min = 1) {
-    return int(r.integer(
+    return r.int_value(
         key, gpt && current == 0 && min > 0 ? std::nullopt : std::optional<long long>(current),
-        min));
+        min);
   };
   if (r.has("name")) m.name = r.node("name").as<std::string>();
   m.layers = dim("layers", m.layers);
@@ -288,26 +288,26 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
   m.vocab = dim("vocab", m.vocab);
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
   m.heads = dim("heads", m.heads);
-  m.kv_heads = int(r.integer("kv_heads", m.kv_heads > 0 ? m.kv_heads : m.heads));
+  m.kv_heads = r.int_value("kv_heads", m.kv_heads > 0 ? m.kv_heads : m.heads);
   const int default_head_dim = m.head_dim > 0 ? m.head_dim : (m.heads > 0 ? m.hidden / m.heads : 0);
-  m.head_dim = int(r.integer("head_dim", default_head_dim));
-  m.v_head_dim = int(r.integer("v_head_dim", m.v_head_dim > 0 ? m.v_head_dim : m.head_dim));
-  m.rope_head_dim = int(r.integer("rope_head_dim", m.rope_head_dim, 0));
-  m.kv_lora_rank = int(r.integer("kv_lora_rank", m.kv_lora_rank, 0));
-  m.q_lora_rank = int(r.integer("q_lora_rank", m.q_lora_rank, 0));
+  m.head_dim = r.int_value("head_dim", default_head_dim);
+  m.v_head_dim = r.int_value("v_head_dim", m.v_head_dim > 0 ? m.v_head_dim : m.head_dim);
+  m.rope_head_dim = r.int_value("rope_head_dim", m.rope_head_dim, 0);
+  m.kv_lora_rank = r.int_value("kv_lora_rank", m.kv_lora_rank, 0);
+  m.q_lora_rank = r.int_value("q_lora_rank", m.q_lora_rank, 0);
   if (m.kv_lora_rank > 0) m.attention = models::AttentionKind::kMultiLatent;
   const std::string ffn =
       r.choice("ffn", {"swiglu", "gelu"}, m.ffn == models::FfnKind::kSwiGlu ? "swiglu" : "gelu");
   m.ffn = ffn == "swiglu" ? models::FfnKind::kSwiGlu : models::FfnKind::kGelu;
   m.ffn_dim = dim("ffn_dim", m.ffn_dim);
-  m.routed_experts = int(r.integer("routed_experts", m.routed_experts, 0));
-  m.dense_layers = int(r.integer("dense_layers", m.dense_layers, 0));
-  m.shared_experts = int(r.integer("shared_experts", m.shared_experts, 0));
-  m.experts_per_token = int(r.integer("experts_per_token", m.experts_per_token, 0));
-  m.expert_ffn_dim = int(r.integer("expert_ffn_dim", m.expert_ffn_dim, 0));
-  m.expert_groups = int(r.integer("expert_groups", m.expert_groups, 0));
-  m.max_groups_per_token = int(r.integer("max_groups_per_token", m.max_groups_per_token, 0));
-  m.mtp_depth = int(r.integer("mtp_depth", m.mtp_depth, 0));
+  m.routed_experts = r.int_value("routed_experts", m.routed_experts, 0);
+  m.dense_layers = r.int_value("dense_layers", m.dense_layers, 0);
+  m.shared_experts = r.int_value("shared_experts", m.shared_experts, 0);
+  m.experts_per_token = r.int_value("experts_per_token", m.experts_per_token, 0);
+  m.expert_ffn_dim = r.int_value("expert_ffn_dim", m.expert_ffn_dim, 0);
+  m.expert_groups = r.int_value("expert_groups", m.expert_groups, 0);
+  m.max_groups_per_token = r.int_value("max_groups_per_token", m.max_groups_per_token, 0);
+  m.mtp_depth = r.int_value("mtp_depth", m.mtp_depth, 0);
   if (gpt) m.source = "scenario dimensions";
   if (m.is_moe()) {
     if (m.experts_per_token < 1 || m.experts_per_token > m.routed_experts) {
@@ -388,8 +388,8 @@ workloads::RoutingSpec read_routing(const YamlContext& ctx, const YAML::Node& no
     }
     spec.measured = read_expert_counts(ctx, routing, model.routed_experts);
   }
-  if (with_redundant) spec.redundant_experts = int(routing.integer("redundant_experts", 0, 0));
-  spec.sample_tokens = int(routing.integer("sample_tokens", 32768, 1));
+  if (with_redundant) spec.redundant_experts = routing.int_value("redundant_experts", 0, 0);
+  spec.sample_tokens = routing.int_value("sample_tokens", 32768, 1);
   return spec;
 }
 
@@ -399,21 +399,21 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
                "sequence_length", "global_batch", "micro_batch", "batch_ramp", "tokens", "comm_sms",
                "max_nodes_per_token", "precision", "recompute", "stage_layers", "routing"});
   auto& p = s.plan;
-  p.pp = int(r.integer("pp", 1));
-  p.ep = int(r.integer("ep", 1));
-  p.tp = int(r.integer("tp", 1));
-  p.cp = int(r.integer("cp", 1));
+  p.pp = r.int_value("pp", 1);
+  p.ep = r.int_value("ep", 1);
+  p.tp = r.int_value("tp", 1);
+  p.cp = r.int_value("cp", 1);
   p.sequence_parallel = r.boolean("sequence_parallel", true);
-  p.zero_stage = int(r.integer("zero", 1, 0));
+  p.zero_stage = r.int_value("zero", 1, 0);
   if (p.zero_stage > 1) r.fail("zero", "only ZeRO stages 0 and 1 are modelled", "0, 1");
   p.schedule = *schedule_registry().find(r.choice("schedule", schedule_registry().names(), "1f1b"));
-  p.virtual_stages = int(r.integer("virtual_stages", 1));
-  p.sequence_length = int(r.integer("sequence_length", std::nullopt));
-  p.global_batch_sequences = int(r.integer("global_batch", std::nullopt));
-  p.micro_batch_sequences = int(r.integer("micro_batch", 1));
+  p.virtual_stages = r.int_value("virtual_stages", 1);
+  p.sequence_length = r.int_value("sequence_length", std::nullopt);
+  p.global_batch_sequences = r.int_value("global_batch", std::nullopt);
+  p.micro_batch_sequences = r.int_value("micro_batch", 1);
   if (r.has("batch_ramp")) {
     MapReader ramp(ctx, r.node("batch_ramp"), "plan.batch_ramp", {"from", "over_tokens"});
-    p.ramp.from_sequences = int(ramp.integer("from", std::nullopt));
+    p.ramp.from_sequences = ramp.int_value("from", std::nullopt);
     p.ramp.over_tokens = ramp.number("over_tokens", std::nullopt);
     if (p.ramp.from_sequences >= p.global_batch_sequences) {
       ramp.fail("from", fmt::format("the ramp must start below the global batch ({})",
@@ -421,8 +421,8 @@ void read_plan(const YamlContext& ctx, const YAML::Node& node, TrainingScenario&
     }
   }
   p.tokens_total = r.number("tokens", std::nullopt);
-  p.comm_sms = int(r.integer("comm_sms", 0, 0));
-  p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
+  p.comm_sms = r.int_value("comm_sms", 0, 0);
+  p.max_nodes_per_token = r.int_value("max_nodes_per_token", 0, 0);
   p.gemm_precision =
       *precision_registry().find(r.choice("precision", precision_registry().names(), "bf16"));
   if (r.has("recompute") && r.node("recompute").IsScalar()) {
@@ -507,13 +507,13 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
     }
     p.prompt_tokens = int(std::lround(p.mean_prompt_tokens()));
   } else {
-    p.prompt_tokens = int(r.integer("prompt_tokens", 4096));
+    p.prompt_tokens = r.int_value("prompt_tokens", 4096);
   }
-  p.output_tokens = int(r.integer("output_tokens", 1024));
+  p.output_tokens = r.int_value("output_tokens", 1024);
   // batch_per_gpu: auto takes the batch from serve.request_rate.
   const bool auto_batch = r.has("batch_per_gpu") && r.node("batch_per_gpu").IsScalar() &&
                           r.node("batch_per_gpu").Scalar() == "auto";
-  if (!auto_batch) p.batch_per_gpu = int(r.integer("batch_per_gpu", 32));
+  if (!auto_batch) p.batch_per_gpu = r.int_value("batch_per_gpu", 32);
   if (r.has("request_rate")) {
     if (r.has("batch_per_gpu") && !auto_batch) {
       r.fail("request_rate", "serve.batch_per_gpu and serve.request_rate both set the batch",
@@ -525,16 +525,16 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
            "a number of sequences, or auto "
            "with serve.request_rate");
   }
-  p.prefill_chunk_tokens = int(r.integer("prefill_chunk_tokens", 4096));
-  p.attention_tp = int(r.integer("attention_tp", 1));
-  p.ep = int(r.integer("ep", 0, 0));
-  p.redundant_experts = int(r.integer("redundant_experts", 0, 0));
-  p.max_nodes_per_token = int(r.integer("max_nodes_per_token", 0, 0));
+  p.prefill_chunk_tokens = r.int_value("prefill_chunk_tokens", 4096);
+  p.attention_tp = r.int_value("attention_tp", 1);
+  p.ep = r.int_value("ep", 0, 0);
+  p.redundant_experts = r.int_value("redundant_experts", 0, 0);
+  p.max_nodes_per_token = r.int_value("max_nodes_per_token", 0, 0);
   if (r.has("routing")) {
     p.routing = read_routing(ctx, r.node("routing"), "serve.routing", s.model, false);
   }
-  p.micro_batches = int(r.integer("micro_batches", 2));
-  p.prefill_comm_sms = int(r.integer("prefill_comm_sms", 20, 0));
+  p.micro_batches = r.int_value("micro_batches", 2);
+  p.prefill_comm_sms = r.int_value("prefill_comm_sms", 20, 0);
   if (p.prefill_comm_sms >= s.gpu.sms) {
     r.fail("prefill_comm_sms",
            fmt::format("{} SMs for communication leave none of the {} SMs of {} for compute",
@@ -545,7 +545,7 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
   if (p.prefix_cache_hit >= 1) r.fail("prefix_cache_hit", "must be below 1", "a share in [0, 1)");
   if (r.has("mtp")) {
     MapReader mtp(ctx, r.node("mtp"), "serve.mtp", {"depth", "acceptance"});
-    p.mtp_depth = int(mtp.integer("depth", 1, 0));
+    p.mtp_depth = mtp.int_value("depth", 1, 0);
     p.mtp_acceptance = mtp.number("acceptance", std::nullopt, 0, false);
     if (p.mtp_acceptance > 1)
       mtp.fail("acceptance", "must be at most 1", "a probability in [0, 1]");
@@ -557,8 +557,8 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
   if (r.has("disaggregation")) {
     MapReader d(ctx, r.node("disaggregation"), "serve.disaggregation",
                 {"prefill_nodes", "decode_nodes"});
-    p.prefill_nodes = int(d.integer("prefill_nodes", std::nullopt));
-    p.decode_nodes = int(d.integer("decode_nodes", std::nullopt));
+    p.prefill_nodes = d.int_value("prefill_nodes", std::nullopt);
+    p.decode_nodes = d.int_value("decode_nodes", std::nullopt);
     if (p.prefill_nodes + p.decode_nodes > s.cluster.nodes) {
       d.fail("decode_nodes",
              fmt::format("{} prefill + {} decode nodes are more than the cluster's {}",
@@ -609,6 +609,14 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
 }
 
 }  // namespace
+
+void fail_at_key(const std::string& path, const std::vector<std::string>& sets,
+                 const std::string& key, const std::string& problem, const std::string& valid) {
+  YAML::Node root = load_yaml_file(path, "scenario", "");
+  const auto origins = apply_overrides(root, sets);
+  const YamlContext ctx(path, root, origins);
+  ctx.fail(key, root, problem, valid);
+}
 
 workloads::InferenceScenario load_inference_scenario(const std::string& path,
                                                      const std::vector<std::string>& sets) {

@@ -15,6 +15,12 @@ namespace codesim::cli {
 workloads::TrainingScenario load_training_scenario(const std::string& path,
                                                    const std::vector<std::string>& sets);
 
+// A problem found after loading (by what runs the scenario), reported as the loader reports
+// one: a ScenarioError naming the file and line of `key` (or the --set that gave it).
+[[noreturn]] void fail_at_key(const std::string& path, const std::vector<std::string>& sets,
+                              const std::string& key, const std::string& problem,
+                              const std::string& valid);
+
 // Loads a serving scenario (cluster, model and serve:); checks the layout and that the batch's
 // KV cache fits. Throws ScenarioError.
 workloads::InferenceScenario load_inference_scenario(const std::string& path,

@@ -151,36 +151,33 @@ void read_topology(const MapReader& r, topo::TopologyParams& p, bool scenario) {
       p.kind == TopologyKind::kFatTree2 || p.kind == TopologyKind::kMultiPlaneFatTree ||
       p.kind == TopologyKind::kMultiRailFatTree || p.kind == TopologyKind::kFatTree3;
   if (!scenario && fat_tree) {
-    p.nodes = static_cast<int>(r.integer("nodes", std::nullopt));
+    p.nodes = r.int_value("nodes", std::nullopt);
   }
-  p.nics_per_node = static_cast<int>(r.integer("nics_per_node", p.nics_per_node));
-  p.switch_radix = static_cast<int>(r.integer("switch_radix", p.switch_radix, 2));
+  p.nics_per_node = r.int_value("nics_per_node", p.nics_per_node);
+  p.switch_radix = r.int_value("switch_radix", p.switch_radix, 2);
   p.link_Gbps = r.quantity("link", Quantity::kBandwidth, p.link_Bps()) * 8.0 / 1e9;
   p.link_latency = sim::from_seconds_ceil(
       r.quantity("link_latency", Quantity::kDuration, p.link_latency.seconds()));
   p.oversubscription = r.number("oversubscription", 1.0);
-  p.planes = static_cast<int>(r.integer("planes", p.nics_per_node));
-  p.slim_fly.q = static_cast<int>(r.integer(
-      "q", p.kind == TopologyKind::kSlimFly ? std::nullopt : std::optional<long long>(0), 0));
-  p.slim_fly.endpoints_per_switch = static_cast<int>(r.integer("endpoints_per_switch", 0, 0));
+  p.planes = r.int_value("planes", p.nics_per_node);
+  p.slim_fly.q = r.int_value(
+      "q", p.kind == TopologyKind::kSlimFly ? std::nullopt : std::optional<long long>(0), 0);
+  p.slim_fly.endpoints_per_switch = r.int_value("endpoints_per_switch", 0, 0);
   p.dragonfly.endpoints_per_switch = p.slim_fly.endpoints_per_switch;
   const bool dragonfly = p.kind == TopologyKind::kDragonfly;
   const auto needed = dragonfly ? std::nullopt : std::optional<long long>(0);
   if (dragonfly && !r.has("endpoints_per_switch")) {
     r.fail("endpoints_per_switch", "a dragonfly needs endpoints_per_switch (p)", "e.g. 16");
   }
-  p.dragonfly.switches_per_group = static_cast<int>(r.integer("switches_per_group", needed, 0));
-  p.dragonfly.global_links_per_switch =
-      static_cast<int>(r.integer("global_links_per_switch", needed, 0));
-  p.dragonfly.groups = static_cast<int>(r.integer("groups", 0, 0));
-  p.fire_flyer.zones = static_cast<int>(r.integer("zones", p.fire_flyer.zones));
+  p.dragonfly.switches_per_group = r.int_value("switches_per_group", needed, 0);
+  p.dragonfly.global_links_per_switch = r.int_value("global_links_per_switch", needed, 0);
+  p.dragonfly.groups = r.int_value("groups", 0, 0);
+  p.fire_flyer.zones = r.int_value("zones", p.fire_flyer.zones);
   if (fire_flyer && scenario && p.nodes > 0) {
     p.fire_flyer.nodes_per_zone = (p.nodes + p.fire_flyer.zones - 1) / p.fire_flyer.zones;
   }
-  p.fire_flyer.nodes_per_zone =
-      static_cast<int>(r.integer("nodes_per_zone", p.fire_flyer.nodes_per_zone));
-  p.fire_flyer.inter_zone_links =
-      static_cast<int>(r.integer("inter_zone_links", p.fire_flyer.inter_zone_links, 0));
+  p.fire_flyer.nodes_per_zone = r.int_value("nodes_per_zone", p.fire_flyer.nodes_per_zone);
+  p.fire_flyer.inter_zone_links = r.int_value("inter_zone_links", p.fire_flyer.inter_zone_links, 0);
 }
 
 nlohmann::ordered_json topology_json(const TopologyRequest& request, const topo::Topology& t,
@@ -260,12 +257,12 @@ TopologyRequest load_topology_request(const std::string& path) {
                         {"name", "cluster", "model", "plan", "cost", "prices", "calibration"});
     const MapReader cluster(ctx, top.node("cluster"), "cluster",
                             {"gpu", "nodes", "node", "topology"});
-    p.nodes = static_cast<int>(cluster.integer("nodes", std::nullopt));
+    p.nodes = cluster.int_value("nodes", std::nullopt);
     if (cluster.has("node")) {
       const MapReader node(ctx, cluster.node("node"), "cluster.node",
                            {"gpus", "nvlink", "nics", "nic"});
-      const int gpus = static_cast<int>(node.integer("gpus", 8));
-      p.nics_per_node = static_cast<int>(node.integer("nics", gpus));
+      const int gpus = node.int_value("gpus", 8);
+      p.nics_per_node = node.int_value("nics", gpus);
       p.link_Gbps = node.quantity("nic", Quantity::kBandwidth, 400e9 / 8) * 8 / 1e9;
     }
     YAML::Node topology = cluster.has("topology") ? cluster.node("topology") : YAML::Node();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -137,6 +138,17 @@ long long MapReader::integer(const std::string& key, std::optional<long long> fa
          "a whole number >= " + std::to_string(min));
   }
   return out;
+}
+
+int MapReader::int_value(const std::string& key, std::optional<long long> fallback,
+                         long long min) const {
+  const long long out = integer(key, fallback, min);
+  if (out > std::numeric_limits<int>::max()) {
+    fail(key, "is too large: " + std::to_string(out),
+         "a whole number from " + std::to_string(min) + " to " +
+             std::to_string(std::numeric_limits<int>::max()));
+  }
+  return int(out);
 }
 
 double MapReader::number(const std::string& key, std::optional<double> fallback, double min,

@@ -50,6 +50,8 @@ class MapReader {
   // key without a default is an error. Integers and numbers must be >= `min`.
   long long integer(const std::string& key, std::optional<long long> fallback,
                     long long min = 1) const;
+  // An integer that must also fit an int (at most 2,147,483,647): counts, sizes, degrees.
+  int int_value(const std::string& key, std::optional<long long> fallback, long long min = 1) const;
   double number(const std::string& key, std::optional<double> fallback, double min = 0,
                 bool min_exclusive = true) const;
   double quantity(const std::string& key, Quantity kind, std::optional<double> fallback) const;

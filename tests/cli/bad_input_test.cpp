@@ -171,7 +171,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"recompute_mode_unknown", 17, "  recompute: partial", "", "17:", "plan.recompute",
                  "full"},
         BadInput{"topology_kind_a_cluster_cannot_use", 6, "  topology: {kind: slimfly}", "",
-                 "6:", "cluster.topology.kind", "cannot be built on 'slimfly'"}),
+                 "6:", "cluster.topology.kind", "cannot be built on 'slimfly'"},
+        BadInput{"global_batch_past_an_int", 13, "  global_batch: 1e12", "",
+                 "13:", "plan.global_batch", "too large"},
+        BadInput{"more_micro_batches_than_the_event_engine_holds", 13, "  global_batch: 268435456",
+                 "", "13:", "plan.global_batch", "the event-driven engine holds at most 1048575"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
 
 TEST(BadInputOptions, TraceNeedsTheEventEngineAndRealRanks) {

@@ -130,6 +130,9 @@ struct EngineInput {
   std::function<void(sim::Time, std::uint64_t)> progress;
 };
 
+// The most micro-batches per replica the engine's keys hold (its 20-bit micro-batch fields).
+inline constexpr long long kMaxEngineMicroBatches = (1LL << 20) - 1;
+
 // How often (in simulated time) EngineInput::progress is called.
 inline constexpr sim::Time kProgressSlice = sim::milliseconds(1);
 
