@@ -14,6 +14,7 @@
 #include "cli/registry.hpp"
 #include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
+#include "cli/trace_writer.hpp"
 #include "cli/train_report.hpp"
 #include "models/llm_math.hpp"
 #include "workloads/inference/serve_estimate.hpp"
@@ -202,29 +203,11 @@ Json serve_trace(const workloads::InferenceScenario& s,
   return trace;
 }
 
-// "0,8,16" into GPUs of the traced phase; empty: its first node's GPUs.
+// The GPUs --trace-gpus names; empty: the traced phase's first node's.
 std::vector<int> trace_gpus(const std::string& text, int gpus, int gpn) {
+  if (!text.empty()) return parse_gpu_list(text, gpus, "--trace-gpus", "the traced phase");
   std::vector<int> out;
-  if (text.empty()) {
-    for (int g = 0; g < std::min(gpus, gpn); ++g) out.push_back(g);
-    return out;
-  }
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    std::size_t used = 0;
-    int g = -1;
-    try {
-      g = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || g < 0 || g >= gpus) {
-      throw ScenarioError({"--trace-gpus " + text}, "",
-                          fmt::format("'{}' is not a GPU of the traced phase", item),
-                          fmt::format("comma-separated GPUs from 0 to {}", gpus - 1));
-    }
-    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
-  }
+  for (int g = 0; g < std::min(gpus, gpn); ++g) out.push_back(g);
   return out;
 }
 

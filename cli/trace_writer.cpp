@@ -33,12 +33,17 @@ const char* exchange_name(workloads::Exchange exchange) {
 
 std::vector<int> parse_trace_ranks(const std::string& text,
                                    const workloads::TrainingScenario& scenario) {
-  const int gpus = scenario.gpus();
-  std::vector<int> ranks;
   if (text.empty()) {
+    std::vector<int> ranks;
     for (int p = 0; p < scenario.plan.pp; ++p) ranks.push_back(p * scenario.gpus_per_stage());
     return ranks;
   }
+  return parse_gpu_list(text, scenario.gpus(), "--trace-ranks", "this cluster");
+}
+
+std::vector<int> parse_gpu_list(const std::string& text, int gpus, const std::string& option,
+                                const std::string& of) {
+  std::vector<int> ranks;
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
@@ -51,8 +56,8 @@ std::vector<int> parse_trace_ranks(const std::string& text,
       used = 0;
     }
     if (used == 0 || used != item.size() || rank < 0 || rank >= gpus) {
-      throw ScenarioError({"--trace-ranks " + text}, "",
-                          fmt::format("'{}' is not a GPU of this cluster", item),
+      throw ScenarioError({option + " " + text}, "",
+                          fmt::format("'{}' is not a GPU of {}", item, of),
                           fmt::format("comma-separated GPU ranks from 0 to {}", gpus - 1));
     }
     if (std::find(ranks.begin(), ranks.end(), rank) == ranks.end()) ranks.push_back(rank);

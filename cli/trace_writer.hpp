@@ -20,6 +20,11 @@ namespace codesim::cli {
 std::vector<int> parse_trace_ranks(const std::string& text,
                                    const workloads::TrainingScenario& scenario);
 
+// "0,8,16" into distinct GPUs below `gpus`, in the order given. Throws ScenarioError naming
+// `option` ("--trace-gpus") and what the GPUs are `of` ("the traced phase").
+std::vector<int> parse_gpu_list(const std::string& text, int gpus, const std::string& option,
+                                const std::string& of);
+
 nlohmann::ordered_json chrome_trace(const std::vector<workloads::TraceSpan>& spans,
                                     const std::vector<int>& ranks, int replicas,
                                     const std::string& scenario_name);
