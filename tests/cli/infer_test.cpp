@@ -120,6 +120,21 @@ TEST(Infer, WhatIfsBySet) {
   EXPECT_LT(small["tokens_per_s_per_gpu"].get<double>(),
             base["tokens_per_s_per_gpu"].get<double>());
   EXPECT_GT(no_mtp["tpot_ms"].get<double>(), base["tpot_ms"].get<double>());
+  // EP160: two expert instances a GPU, and a group of 20 nodes sends fewer copies off-node.
+  const auto ep160 =
+      infer("serve/deepseek-v3-decode-h800-320", dir, "--engine analytic --set serve.ep=160");
+  ASSERT_FALSE(ep160.is_null());
+  EXPECT_GT(ep160["memory_per_gpu_gib"]["weights"].get<double>(),
+            base["memory_per_gpu_gib"]["weights"].get<double>());
+  EXPECT_LT(ep160["bounds"]["all_to_all_tpot_ms"].get<double>(),
+            base["bounds"]["all_to_all_tpot_ms"].get<double>());
+  // Node-limited routing in prefill's normal mode: M = 1 sends a token to one node, once.
+  const auto prefill = infer("serve/deepseek-v3-prefill-h800-32", dir, "--engine analytic");
+  const auto one_node = infer("serve/deepseek-v3-prefill-h800-32", dir,
+                              "--engine analytic --set serve.max_nodes_per_token=1");
+  ASSERT_FALSE(prefill.is_null() || one_node.is_null());
+  EXPECT_LT(one_node["prefill"]["per_layer_us"]["all_to_all"].get<double>(),
+            0.6 * prefill["prefill"]["per_layer_us"]["all_to_all"].get<double>());
 }
 
 TEST(Infer, RequestRateSetsTheBatchByLittlesLaw) {
