@@ -839,7 +839,7 @@ ReportInput read_report_input(const std::string& path) {
     }
     return in;
   }
-  if (read_text(path).empty() && fs::file_size(path, ec) == 0) {
+  if (fs::file_size(path, ec) == 0 && !ec) {
     throw input_error(path, "an empty file");
   }
   in.json = parse_json_file(path);

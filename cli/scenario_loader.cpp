@@ -457,6 +457,15 @@ std::string divisors_of(int n) {
   return out;
 }
 
+// The scenario's calibration file, or DeepSeek's published H800 figures.
+models::Calibration read_calibration_of(const YamlContext& ctx, const MapReader& top,
+                                        const std::string& path,
+                                        const std::map<std::string, std::string>& origins) {
+  return top.has("calibration")
+             ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
+             : models::h800_published_calibration();
+}
+
 workloads::CostSpec read_cost(const YamlContext& ctx, const MapReader& top) {
   workloads::CostSpec cost;
   if (top.has("cost")) {
@@ -641,9 +650,7 @@ workloads::InferenceScenario load_inference_scenario(const std::string& path,
   s.model = read_model(ctx, top.node("model"));
   read_serve(ctx, top.node("serve"), s);
   s.cost = read_cost(ctx, top);
-  s.calibration = top.has("calibration")
-                      ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
-                      : models::h800_published_calibration();
+  s.calibration = read_calibration_of(ctx, top, path, origins);
   if (s.serve.request_rate > 0) {
     // The batch the rate needs (Little's law, by the closed form).
     const int batch = workloads::batch_for_request_rate(s);
@@ -708,9 +715,7 @@ TrainingScenario load_training_scenario(const std::string& path,
   s.model = read_model(ctx, top.node("model"));
   read_plan(ctx, top.node("plan"), s);
   s.cost = read_cost(ctx, top);
-  s.calibration = top.has("calibration")
-                      ? read_scenario_calibration(ctx, top, path, origins.count("calibration") > 0)
-                      : models::h800_published_calibration();
+  s.calibration = read_calibration_of(ctx, top, path, origins);
 
   if (s.plan.stage_layers_balanced) {
     // plan.stage_layers: auto. What else is wrong with the plan (a pp the schedule cannot cut,

@@ -210,8 +210,8 @@ nlohmann::ordered_json topology_json(const TopologyRequest& request, const topo:
 std::string topology_summary(const TopologyRequest& request, const topo::Topology& t,
                              const topo::Structure& s, const topo::Cost& cost) {
   const double per_endpoint = s.endpoints > 0 ? cost.fabric_usd() / s.endpoints : 0.0;
-  std::string out = fmt::format("topology {} ({})\n", request.name,
-                                topology_registry().name_of(t.kind));
+  std::string out =
+      fmt::format("topology {} ({})\n", request.name, topology_registry().name_of(t.kind));
   out += fmt::format("  endpoints           {}\n", s.endpoints);
   out += fmt::format("  switches            {} ({}-port, busiest uses {})\n", s.switches,
                      t.switch_radix, s.max_switch_degree);

@@ -1,6 +1,5 @@
 #include "models/gpu.hpp"
 
-
 namespace codesim::models {
 namespace {
 

@@ -207,7 +207,7 @@ struct EngineResult {
   std::vector<TraceSpan> trace;  // of input.trace_ranks, in the order spans ended
   std::vector<LinkUse> links;    // with a network: per tier, then per fabric plane
   FlowWork flow_work;
-  ChunkPairRecord chunk_pair;    // of input.chunk_pair_rank
+  ChunkPairRecord chunk_pair;  // of input.chunk_pair_rank
 };
 
 // Runs one step. `network` carries the transfers (the engine attaches its links to a flow network
