@@ -80,6 +80,7 @@ int run_calibrate(const std::vector<std::string>& args) {
     return kExitBadInput;
   }
 
+  check_output_file("--out", out_path);
   if (!runner_path.empty() && !fs::is_regular_file(runner_path)) {
     std::cerr << "codesim calibrate: error: --runner " << runner_path << ": no such file\n";
     return kExitBadInput;

@@ -38,12 +38,6 @@ void for_each_entry(const YamlContext& ctx, const MapReader& parent, const std::
   }
 }
 
-std::string text_of(const MapReader& r, const std::string& key) {
-  const YAML::Node value = r.node(key);
-  if (!value.IsScalar()) r.fail(key, "expected a single value");
-  return value.Scalar();
-}
-
 std::string provenance_line(const YamlContext& ctx, const YAML::Node& node) {
   const MapReader r(ctx, node, "calibration.provenance",
                     {"gpu", "compute_capability", "sms", "sm_clock_mhz", "memory_clock_mhz",
@@ -51,7 +45,7 @@ std::string provenance_line(const YamlContext& ctx, const YAML::Node& node) {
                      "cublaslt", "date", "runner", "warmup", "repeats", "note"});
   std::vector<std::string> parts;
   auto add = [&](const std::string& key, const std::string& format) {
-    if (r.has(key)) parts.push_back(fmt::format(fmt::runtime(format), text_of(r, key)));
+    if (r.has(key)) parts.push_back(fmt::format(fmt::runtime(format), r.text(key, std::nullopt)));
   };
   add("gpu", "{}");
   add("compute_capability", "compute capability {}");
@@ -83,7 +77,8 @@ models::Calibration read_calibration_file(const std::string& path) {
        "bf16_gemm", "grouped_fp8_gemm", "mla_decode", "hbm_copy", "accumulation"});
 
   models::Calibration c = models::h800_published_calibration();
-  c.name = r.has("name") ? text_of(r, "name") : std::filesystem::path(path).stem().string();
+  c.name =
+      r.has("name") ? r.text("name", std::nullopt) : std::filesystem::path(path).stem().string();
   c.measured_on =
       *gpu_registry().find(r.choice("measured_on", gpu_registry().names(), std::nullopt));
   c.source = "measured calibration " + path +
@@ -182,9 +177,9 @@ models::Calibration read_scenario_calibration(const YamlContext& ctx, const MapR
   if (file.is_relative() && !from_command_line) {
     file = std::filesystem::path(scenario_path).parent_path() / file;
   }
-  if (!std::filesystem::is_regular_file(file)) {
+  if (const std::string problem = unreadable_reason(file.string()); !problem.empty()) {
     ctx.fail(top.key_path("calibration"), value,
-             "cannot read the calibration file '" + file.string() + "' (no such file)", example);
+             "cannot read the calibration file '" + file.string() + "' (" + problem + ")", example);
   }
   return read_calibration_file(file.string());
 }

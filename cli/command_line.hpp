@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,23 @@ std::optional<int> parse_subcommand(const std::vector<std::string>& args,
                                     const std::string& command,
                                     const boost::program_options::options_description& options,
                                     std::string& file, boost::program_options::variables_map& vm);
+
+// Input files are read whole; larger ones are refused before reading.
+constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{256} << 20;  // 256 MiB
+
+// Why `path` cannot be read as an input file ("no such file", "it is a directory", ...), or ""
+// when it is a regular file this process can read, of at most kMaxInputFileBytes.
+std::string unreadable_reason(const std::string& path);
+
+// A ScenarioError naming `path` unless it is a regular file this process can read, of at most
+// kMaxInputFileBytes: it says whether the file is missing, a directory, a pipe or unreadable.
+void check_readable_file(const std::string& path, const std::string& what,
+                         const std::string& expected);
+
+// A ScenarioError naming `option` and `path` unless an output can be written there (its folder
+// exists and takes a new file; the path is not a directory). Checked before a run, so that a
+// long run does not end in an error about where to put its result.
+void check_output_file(const std::string& option, const std::string& path);
 
 // Loads a YAML file; a missing, malformed or empty file is a ScenarioError naming it (and the
 // line of a syntax error). `what` names the file in messages ("scenario", "topology file");

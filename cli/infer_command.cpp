@@ -302,6 +302,8 @@ int run_infer(const std::vector<std::string>& args) {
       "explain", "list every assumption");
   po::variables_map vm;
   if (const auto exit = parse_subcommand(args, "infer", options, scenario_path, vm)) return *exit;
+  if (!json_path.empty()) check_output_file("--json", json_path);
+  if (!trace_path.empty()) check_output_file("--trace", trace_path);
   if (engine != "event" && engine != "analytic") {
     std::cerr << "codesim infer: error: --engine '" << engine
               << "' is not an engine; valid: analytic, event\n";

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/calibrate_command.hpp"
@@ -117,6 +118,12 @@ int run_train(const std::vector<std::string>& args) {
   if (!trace_ranks_text.empty() && trace_path.empty()) {
     std::cerr << "codesim train: error: --trace-ranks needs --trace FILE\n";
     return kExitBadInput;
+  }
+  for (const auto& [option, path] :
+       {std::pair<const char*, const std::string&>{"--json", json_path},
+        {"--trace", trace_path},
+        {"--report", report_path}}) {
+    if (!path.empty()) codesim::cli::check_output_file(option, path);
   }
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = codesim::cli::load_training_scenario(scenario_path, sets);

@@ -812,7 +812,9 @@ std::string default_report_assets() {
   return repository_path("report/node_modules");
 }
 
-ReportInput read_report_input(const std::string& path) {
+namespace {
+
+ReportInput read_input(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw input_error(path, "no such file or folder");
   Input in;
@@ -839,6 +841,9 @@ ReportInput read_report_input(const std::string& path) {
     }
     return in;
   }
+  if (const std::string problem = unreadable_reason(path); !problem.empty()) {
+    throw input_error(path, "cannot read it (" + problem + ")");
+  }
   if (fs::file_size(path, ec) == 0 && !ec) {
     throw input_error(path, "an empty file");
   }
@@ -857,6 +862,27 @@ ReportInput read_report_input(const std::string& path) {
   return in;
 }
 
+}  // namespace
+
+ReportInput read_report_input(const std::string& path) {
+  try {
+    return read_input(path);
+  } catch (const Json::exception& e) {
+    throw input_error(path, "a field is not what codesim writes: " + std::string(e.what()));
+  }
+}
+
+// An input's JSON may not be what codesim writes (edited by hand, or another program's): a field
+// of the wrong type met while reading it is bad input naming the file, not an internal error.
+template <class F>
+auto reading(const Input& in, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Json::exception& e) {
+    throw input_error(in.path, "a field is not what codesim writes: " + std::string(e.what()));
+  }
+}
+
 int write_report(const std::vector<ReportInput>& read, const std::string& out_path,
                  const std::string& assets, const std::string& reference_path) {
   // Everything is read and checked before anything is written.
@@ -866,11 +892,13 @@ int write_report(const std::vector<ReportInput>& read, const std::string& out_pa
 
   std::vector<std::string> names;
   for (const Input& in : read) {
-    names.push_back(
-        in.kind == Input::Kind::kSweep
-            ? fs::path(in.manifest.value("sweep", in.path)).stem().string()
-            : in.json.value("scenario",
-                            in.json.value("otherData", Json::object()).value("scenario", in.path)));
+    names.push_back(reading(in, [&] {
+      return in.kind == Input::Kind::kSweep
+                 ? fs::path(in.manifest.value("sweep", in.path)).stem().string()
+                 : in.json.value(
+                       "scenario",
+                       in.json.value("otherData", Json::object()).value("scenario", in.path));
+    }));
   }
   ReportPage page("codesim report: " + fmt::format("{}", fmt::join(names, ", ")));
   page.heading(1, "codesim report");
@@ -881,8 +909,10 @@ int write_report(const std::vector<ReportInput>& read, const std::string& out_pa
   std::vector<std::pair<std::string, Json>> results;
   for (const Input& in : read) {
     if (in.kind == Input::Kind::kResult) {
-      results.push_back({in.json.value("scenario", in.path) + " (" + in.path + ")",
-                         in.json.value("breakdown_s", Json::object())});
+      reading(in, [&] {
+        results.push_back({in.json.value("scenario", in.path) + " (" + in.path + ")",
+                           in.json.value("breakdown_s", Json::object())});
+      });
     }
   }
   if (results.size() > 1) {
@@ -890,20 +920,22 @@ int write_report(const std::vector<ReportInput>& read, const std::string& out_pa
     page.chart(breakdown_chart("Step time by part (s)", results));
   }
   for (const Input& in : read) {
-    switch (in.kind) {
-      case Input::Kind::kResult:
-        result_section(page, in, reference);
-        break;
-      case Input::Kind::kTrace:
-        trace_section(page, in);
-        break;
-      case Input::Kind::kSweep:
-        sweep_section(page, in);
-        break;
-      case Input::Kind::kServe:
-        serve_section(page, in);
-        break;
-    }
+    reading(in, [&] {
+      switch (in.kind) {
+        case Input::Kind::kResult:
+          result_section(page, in, reference);
+          break;
+        case Input::Kind::kTrace:
+          trace_section(page, in);
+          break;
+        case Input::Kind::kSweep:
+          sweep_section(page, in);
+          break;
+        case Input::Kind::kServe:
+          serve_section(page, in);
+          break;
+      }
+    });
   }
   write_file_atomically(out_path, page.html(scripts));
   return page.charts();
@@ -949,6 +981,7 @@ int run_report(const std::vector<std::string>& args) {
     return kExitBadInput;
   }
 
+  check_output_file("--out", out_path);
   report_scripts(assets);  // a missing renderer is reported before the inputs are read
   std::vector<Input> read;
   for (const auto& path : inputs) read.push_back(read_report_input(path));

@@ -186,7 +186,7 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
   }
   const bool base = r.has("preset");
   auto opt = [&](double v) { return base ? std::optional<double>(v) : std::nullopt; };
-  gpu.name = r.has("name") ? r.node("name").as<std::string>() : (base ? gpu.name : "custom");
+  gpu.name = r.text("name", base ? gpu.name : "custom");
   gpu.sms = r.int_value("sms", base ? std::optional<long long>(gpu.sms) : std::nullopt);
   gpu.bf16_dense_tflops =
       r.quantity("bf16_dense", Quantity::kCompute, opt(gpu.bf16_dense_tflops * 1e12)) / 1e12;
@@ -282,7 +282,7 @@ models::ModelConfig read_model(const YamlContext& ctx, const YAML::Node& node) {
         key, gpt && current == 0 && min > 0 ? std::nullopt : std::optional<long long>(current),
         min);
   };
-  if (r.has("name")) m.name = r.node("name").as<std::string>();
+  m.name = r.text("name", m.name);
   m.layers = dim("layers", m.layers);
   m.hidden = dim("hidden", m.hidden);
   m.vocab = dim("vocab", m.vocab);
@@ -636,8 +636,7 @@ workloads::InferenceScenario load_inference_scenario(const std::string& path,
   const YamlContext ctx(path, root, origins);
   MapReader top(ctx, root, "", {"name", "cluster", "model", "serve", "cost", "calibration"});
   workloads::InferenceScenario s;
-  s.name = top.has("name") ? top.node("name").as<std::string>()
-                           : std::filesystem::path(path).stem().string();
+  s.name = top.text("name", std::filesystem::path(path).stem().string());
   if (!top.has("cluster")) top.fail("cluster", "missing required section 'cluster'");
   if (!top.has("model"))
     top.fail("model", "missing required section 'model'", join(model_registry().names()));
@@ -705,8 +704,7 @@ TrainingScenario load_training_scenario(const std::string& path,
 
   MapReader top(ctx, root, "", {"name", "cluster", "model", "plan", "cost", "calibration"});
   TrainingScenario s;
-  s.name = top.has("name") ? top.node("name").as<std::string>()
-                           : std::filesystem::path(path).stem().string();
+  s.name = top.text("name", std::filesystem::path(path).stem().string());
   if (!top.has("cluster")) top.fail("cluster", "missing required section 'cluster'");
   if (!top.has("model"))
     top.fail("model", "missing required section 'model'", join(model_registry().names()));

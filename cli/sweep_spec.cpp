@@ -32,6 +32,15 @@ SourceLocation where(const std::string& file, const YAML::Node& node) {
   return {file, node.Mark().line + 1, node.Mark().column + 1};
 }
 
+// A key of the sweep's maps, or an entry of its lists: one value, as written.
+std::string scalar_text(const std::string& file, const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) {
+    throw ScenarioError(where(file, node), key, "expected a single value, not a list or a map",
+                        "a dotted key such as plan.pp");
+  }
+  return node.Scalar();
+}
+
 // Axes of a grid (one a key) or of a zip (one for all its keys), in the file's order.
 std::vector<SweepAxis> read_axes(const std::string& file, const YAML::Node& map,
                                  const std::string& name, bool zipped) {
@@ -44,7 +53,7 @@ std::vector<SweepAxis> read_axes(const std::string& file, const YAML::Node& map,
   SweepAxis zip;
   std::size_t length = 0;
   for (const auto& entry : map) {
-    const std::string key = entry.first.as<std::string>();
+    const std::string key = scalar_text(file, entry.first, "sweep." + name);
     const YAML::Node& values = entry.second;
     if (!values.IsSequence() || values.size() == 0) {
       throw ScenarioError(where(file, entry.first), "sweep." + name + "." + key,
@@ -110,10 +119,10 @@ SweepSpec read_sweep(const std::string& path) {
   SweepSpec spec;
   spec.file = path;
   if (!r.has("base")) r.fail("base", "missing the base scenario", "a scenario file's path");
-  fs::path base(r.node("base").as<std::string>());
+  fs::path base(r.text("base", std::nullopt));
   if (base.is_relative()) base = fs::path(path).parent_path() / base;
-  if (!fs::is_regular_file(base)) {
-    r.fail("base", "cannot read the base scenario '" + base.string() + "'",
+  if (const std::string problem = unreadable_reason(base.string()); !problem.empty()) {
+    r.fail("base", "cannot read the base scenario '" + base.string() + "' (" + problem + ")",
            "a scenario file's path, relative to the sweep file");
   }
   spec.base = base.lexically_normal().string();
@@ -122,7 +131,7 @@ SweepSpec read_sweep(const std::string& path) {
     const YAML::Node fixed = r.node("set");
     if (!fixed.IsMap()) r.fail("set", "expected a map of dotted keys to values");
     for (const auto& entry : fixed) {
-      spec.fixed.push_back({entry.first.as<std::string>(), value_text(entry.second)});
+      spec.fixed.push_back({scalar_text(path, entry.first, "sweep.set"), value_text(entry.second)});
       check_key(spec, spec.fixed.back().first, spec.fixed.back().second, entry.first);
     }
   }
@@ -147,7 +156,7 @@ SweepSpec read_sweep(const std::string& path) {
              "e.g. [step_time_s, mfu, breakdown_s.exposed_ep_comm]");
     }
     spec.outputs.clear();
-    for (const auto& o : outputs) spec.outputs.push_back(o.as<std::string>());
+    for (const auto& o : outputs) spec.outputs.push_back(scalar_text(path, o, "sweep.outputs"));
   }
   return spec;
 }

@@ -111,8 +111,8 @@ topo::Prices read_prices(const YamlContext& ctx, const MapReader& top) {
   if (node.IsScalar()) {
     const auto file =
         std::filesystem::path(ctx.file()).parent_path() / std::filesystem::path(node.Scalar());
-    if (!std::filesystem::is_regular_file(file)) {
-      top.fail("prices", "no prices file '" + file.string() + "'",
+    if (const std::string problem = unreadable_reason(file.string()); !problem.empty()) {
+      top.fail("prices", "cannot read the prices file '" + file.string() + "' (" + problem + ")",
                "a map {switch_usd_per_port, switch_link_usd, endpoint_link_usd, nic_usd} or the "
                "path of a file like topologies/prices.yaml");
     }
@@ -272,8 +272,7 @@ TopologyRequest load_topology_request(const std::string& path) {
     }
     const MapReader t(ctx, topology, "cluster.topology", key_names({"nodes", "nics_per_node"}));
     read_topology(t, p, /*scenario=*/true);
-    request.name = top.has("name") ? top.node("name").as<std::string>()
-                                   : std::filesystem::path(path).stem().string();
+    request.name = top.text("name", std::filesystem::path(path).stem().string());
     request.prices = read_prices(ctx, top);
     for (const auto& problem : topo::check_params(p)) {
       // A scenario gives the node count and the NICs in its cluster, not its topology.
@@ -295,8 +294,7 @@ TopologyRequest load_topology_request(const std::string& path) {
   }
   const MapReader t(ctx, top.node("topology"), "topology", key_names());
   read_topology(t, p, /*scenario=*/false);
-  request.name = top.has("name") ? top.node("name").as<std::string>()
-                                 : std::filesystem::path(path).stem().string();
+  request.name = top.text("name", std::filesystem::path(path).stem().string());
   request.prices = read_prices(ctx, top);
   for (const auto& problem : topo::check_params(p)) {
     t.fail(key_of(problem.param), problem.message, problem.valid);
@@ -313,6 +311,7 @@ int run_topo(const std::vector<std::string>& args) {
                                                     "write the result as JSON to FILE");
   po::variables_map vm;
   if (const auto exit = parse_subcommand(args, "topo", options, path, vm)) return *exit;
+  if (!json_path.empty()) check_output_file("--json", json_path);
   const TopologyRequest request = load_topology_request(path);
   const topo::Topology topology = topo::build_topology(request.params);
   const topo::Structure structure = topo::measure(topology);

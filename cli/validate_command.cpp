@@ -177,6 +177,7 @@ int run_validate(const std::vector<std::string>& args) {
               << "' is not an engine; valid: analytic, event\n";
     return kExitBadInput;
   }
+  if (!json_path.empty()) check_output_file("--json", json_path);
   const YAML::Node reference = load_yaml_file(
       reference_path, "reference file", "validation/reference/published.yaml of this repository");
   // The examples beside the reference file: <repository>/validation/reference/.. /../examples.

@@ -206,6 +206,13 @@ bool MapReader::boolean(const std::string& key, bool fallback) const {
   return out;
 }
 
+std::string MapReader::text(const std::string& key, std::optional<std::string> fallback) const {
+  if (!has(key) && fallback) return *fallback;
+  const YAML::Node value = required(key);
+  if (!value.IsScalar()) fail(key, "expected a single value (text), not a list or a map");
+  return value.Scalar();
+}
+
 std::vector<long long> MapReader::integer_list(const std::string& key, long long min) const {
   std::vector<long long> out;
   if (!has(key)) return out;

@@ -58,6 +58,8 @@ class MapReader {
   std::string choice(const std::string& key, const std::vector<std::string>& choices,
                      std::optional<std::string> fallback) const;
   bool boolean(const std::string& key, bool fallback) const;
+  // A single value (a name, a path) as written.
+  std::string text(const std::string& key, std::optional<std::string> fallback) const;
   std::vector<long long> integer_list(const std::string& key, long long min) const;
   std::vector<std::string> choice_list(const std::string& key,
                                        const std::vector<std::string>& choices) const;

@@ -147,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(
                                   "does not apply to kind 'ft2'"},
                       BadTopology{"missing_prices_file",
                                   "topology: {kind: ft2, nodes: 4}\nprices: nowhere/prices.yaml\n",
-                                  2, "prices", "no prices file"},
+                                  2, "prices", "cannot read the prices file"},
                       BadTopology{"too_many_nodes",
                                   "topology:\n  kind: ft2\n  nodes: 300\n  switch_radix: 64\n", 3,
                                   "topology.nodes", "ft3"}),
