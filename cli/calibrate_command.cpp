@@ -68,8 +68,7 @@ int run_calibrate(const std::vector<std::string>& args) {
     po::store(po::command_line_parser(args).options(options).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "codesim calibrate: error: " << e.what() << "\n" << options;
-    return kExitBadInput;
+    return usage_error("calibrate", e.what());
   }
   if (vm.count("help")) {
     std::cout << options;

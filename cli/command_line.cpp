@@ -1,12 +1,16 @@
 #include "cli/command_line.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "cli/interrupts.hpp"
 #include "cli/scenario_error.hpp"
@@ -23,6 +27,12 @@ std::string repository_path(const std::string& relative) {
 #endif
 }
 
+int usage_error(const std::string& command, const std::string& message) {
+  std::cerr << "codesim " << command << ": error: " << message << "\n  run 'codesim " << command
+            << " --help' for the options\n";
+  return kExitBadInput;
+}
+
 std::optional<int> parse_subcommand(const std::vector<std::string>& args,
                                     const std::string& command,
                                     const po::options_description& options, std::string& file,
@@ -37,16 +47,14 @@ std::optional<int> parse_subcommand(const std::vector<std::string>& args,
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "codesim " << command << ": error: " << e.what() << "\n" << options;
-    return kExitBadInput;
+    return usage_error(command, e.what());
   }
   if (vm.count("help")) {
     std::cout << options;
     return kExitOk;
   }
   if (file.empty()) {
-    std::cerr << "codesim " << command << ": error: no file given\n" << options;
-    return kExitBadInput;
+    return usage_error(command, "no file given");
   }
   return std::nullopt;
 }
@@ -101,20 +109,119 @@ void check_output_file(const std::string& option, const std::string& path) {
   if (!existed) fs::remove(temporary, ec);
 }
 
+void check_yaml_document(const YAML::Node& root, const std::string& file,
+                         const std::string& key_path) {
+  struct Item {
+    YAML::Node node;
+    std::string path;
+    int depth;
+  };
+  const bool from_set = file.rfind("--set", 0) == 0;  // a --set value has no lines to name
+  const auto at = [&](const YAML::Node& node) {
+    return from_set ? SourceLocation{file}
+                    : SourceLocation{file, node.Mark().line + 1, node.Mark().column + 1};
+  };
+  std::vector<Item> stack = {{root, key_path, 0}};
+  std::size_t visited = 0;
+  while (!stack.empty()) {
+    Item item = std::move(stack.back());
+    stack.pop_back();
+    if (++visited > kMaxYamlNodes) {
+      throw ScenarioError({file}, "",
+                          fmt::format("the YAML holds more than {} values once its aliases are "
+                                      "expanded",
+                                      kMaxYamlNodes),
+                          "a scenario-sized file (aliases that do not nest exponentially)");
+    }
+    if (item.depth > kMaxYamlDepth) {
+      const std::string shown = item.path.size() > 40 ? item.path.substr(0, 40) + "..." : item.path;
+      throw ScenarioError(
+          at(item.node), shown,
+          fmt::format("nested more than {} levels deep (an alias inside itself?)", kMaxYamlDepth));
+    }
+    if (item.node.IsSequence()) {
+      for (std::size_t i = 0; i < item.node.size(); ++i) {
+        stack.push_back({item.node[i], fmt::format("{}[{}]", item.path, i), item.depth + 1});
+      }
+    } else if (item.node.IsMap()) {
+      std::map<std::string, int> lines;  // key -> the line it is first given on
+      for (const auto& entry : item.node) {
+        if (!entry.first.IsScalar()) {
+          throw ScenarioError(at(entry.first), item.path,
+                              "a key must be a single name, not a list or a map");
+        }
+        const std::string key = entry.first.Scalar();
+        const std::string path = item.path.empty() ? key : item.path + "." + key;
+        const int line = entry.first.Mark().line + 1;
+        if (const auto [first, fresh] = lines.emplace(key, line); !fresh) {
+          throw ScenarioError(at(entry.first), path,
+                              fmt::format("given twice (first on line {})", first->second),
+                              "each key once per map");
+        }
+        stack.push_back({entry.second, path, item.depth + 1});
+      }
+    }
+  }
+}
+
+namespace {
+
+// Where each document of a YAML stream starts, parsed without building nodes.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
 YAML::Node load_yaml_file(const std::string& path, const std::string& what,
                           const std::string& expected) {
   check_readable_file(path, what, expected);
+  const std::string text = read_text(path);
   YAML::Node root;
+  DocumentStarts documents;
   try {
-    root = YAML::LoadFile(path);
+    // Count the documents first, stopping at two. yaml-cpp's own LoadAll never ends on a stray
+    // ',', ']' or '}' at the top level: the parser hands out an empty document there without
+    // moving on, again and again; a document that starts where the one before it did is that.
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    while (documents.starts.size() < 3 && parser.HandleNextDocument(documents)) {
+      const auto& s = documents.starts;
+      if (s.size() >= 2 && s[s.size() - 1].pos == s[s.size() - 2].pos) {
+        throw ScenarioError({path, s.back().line + 1, s.back().column + 1}, "",
+                            "malformed YAML: a ',', ']' or '}' outside any flow list or map");
+      }
+    }
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ScenarioError({path, e.mark.line + 1, e.mark.column + 1}, "", "malformed YAML: " + e.msg);
   } catch (const YAML::Exception& e) {
     throw ScenarioError({path}, "", "cannot read YAML: " + e.msg);
   }
+  if (documents.starts.size() > 1) {
+    throw ScenarioError({path, documents.starts[1].line + 1}, "",
+                        fmt::format("the {} holds more than one YAML document (separated by "
+                                    "---); codesim reads one",
+                                    what),
+                        expected);
+  }
   if (!root || root.IsNull()) {
     throw ScenarioError({path}, "", "the " + what + " is empty", expected);
   }
+  check_yaml_document(root, path);
   return root;
 }
 

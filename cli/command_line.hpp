@@ -18,6 +18,10 @@ constexpr int kExitInternal = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitNoGpu = 3;  // `codesim calibrate` without a usable CUDA GPU
 
+// A usage error of `command` (an unknown option, a missing argument): one line saying what is
+// wrong and one pointing at --help, on stderr. Returns kExitBadInput.
+int usage_error(const std::string& command, const std::string& message);
+
 // Parses `args` of `command` against `options` plus one positional file into `file` and `vm`.
 // Returns the exit code when the command should stop here (--help: 0, a usage error or no file:
 // 2, with the message printed), or nullopt to go on.
@@ -43,9 +47,20 @@ void check_readable_file(const std::string& path, const std::string& what,
 // long run does not end in an error about where to put its result.
 void check_output_file(const std::string& option, const std::string& path);
 
-// Loads a YAML file; a missing, malformed or empty file is a ScenarioError naming it (and the
-// line of a syntax error). `what` names the file in messages ("scenario", "topology file");
-// `expected` says what a valid one holds.
+// What a YAML document may hold: values once aliases are expanded, and levels of nesting.
+constexpr std::size_t kMaxYamlNodes = 4'000'000;
+constexpr int kMaxYamlDepth = 64;
+
+// A ScenarioError naming `file` (a path, or the --set that gave the document) and the line of the
+// first problem, unless every map's keys are single names given once, nesting is at most
+// kMaxYamlDepth deep and the whole holds at most kMaxYamlNodes values. `key_path` is where the
+// document sits (a --set value's key), for the keys messages name.
+void check_yaml_document(const YAML::Node& root, const std::string& file,
+                         const std::string& key_path = "");
+
+// Loads a YAML file (one document, checked by check_yaml_document); a missing, malformed or empty
+// file is a ScenarioError naming it (and the line of a syntax error). `what` names the file in
+// messages ("scenario", "topology file"); `expected` says what a valid one holds.
 YAML::Node load_yaml_file(const std::string& path, const std::string& what,
                           const std::string& expected);
 

@@ -205,7 +205,13 @@ int main(int argc, char** argv) {
     if (command == "sweep") return codesim::cli::run_sweep(args);
     if (command == "validate") return codesim::cli::run_validate(args);
     if (command == "report") return codesim::cli::run_report(args);
-    std::cerr << "codesim: error: unknown command '" << command << "'\n" << kUsage;
+    const std::vector<std::string> commands = {"train",  "infer",    "topo",     "sweep",
+                                               "report", "validate", "calibrate"};
+    const std::string guess = codesim::cli::did_you_mean(command, commands);
+    std::cerr << "codesim: error: unknown command '" << command << "'"
+              << (guess.empty() ? "" : "; did you mean '" + guess + "'?")
+              << "\n  valid: train, infer, topo, sweep, report, validate, calibrate (codesim "
+                 "--help)\n";
     return kExitBadInput;
   } catch (const codesim::cli::ScenarioError& e) {
     std::cerr << e.what() << "\n";

@@ -965,16 +965,14 @@ int run_report(const std::vector<std::string>& args) {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "codesim report: error: " << e.what() << "\n" << options;
-    return kExitBadInput;
+    return usage_error("report", e.what());
   }
   if (vm.count("help")) {
     std::cout << options << "\nINPUT: " << kInputs << " (any number, in the report's order).\n";
     return kExitOk;
   }
   if (inputs.empty()) {
-    std::cerr << "codesim report: error: no input; give " << kInputs << "\n" << options;
-    return kExitBadInput;
+    return usage_error("report", std::string("no input; give ") + kInputs);
   }
   if (out_path.empty()) {
     std::cerr << "codesim report: error: --out FILE.html is required\n";

@@ -50,6 +50,7 @@ std::map<std::string, std::string> apply_overrides(YAML::Node& root,
     } catch (const YAML::Exception& e) {
       throw ScenarioError({where}, key, "value is not valid YAML: " + e.msg);
     }
+    check_yaml_document(value, where, key);
     std::vector<std::string> parts;
     std::stringstream stream(key);
     for (std::string part; std::getline(stream, part, '.');) parts.push_back(part);

@@ -165,8 +165,7 @@ int run_validate(const std::vector<std::string>& args) {
     po::store(po::command_line_parser(args).options(options).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "codesim validate: error: " << e.what() << "\n" << options;
-    return kExitBadInput;
+    return usage_error("validate", e.what());
   }
   if (vm.count("help")) {
     std::cout << options;

@@ -43,9 +43,12 @@ seed 7 tests/fuzz/seeds/counts/*
 cp tests/fuzz/findings/* "$corpus"/ 2>/dev/null || true
 rm -f "$corpus"/README.md
 
-# YAML's own dictionary of tokens helps the fuzzer build structure.
+# A dictionary of YAML's tokens and codesim's keys helps the fuzzer build structure.
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-build-fuzz/tests/fuzz/readers_fuzz "$corpus" -max_total_time="$seconds" -timeout=20 \
-  -rss_limit_mb=4096 -max_len=16384 -jobs="$jobs" -workers="$jobs" \
-  -dict=tests/fuzz/yaml.dict -artifact_prefix=build-fuzz/findings/ -print_final_stats=1
+parallel=()
+if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+cd build-fuzz  # libFuzzer's per-job logs (fuzz-N.log) land here
+tests/fuzz/readers_fuzz corpus -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+  -max_len=16384 -dict=../tests/fuzz/yaml.dict -artifact_prefix=findings/ -print_final_stats=1 \
+  "${parallel[@]}"
