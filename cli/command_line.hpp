@@ -48,7 +48,7 @@ void check_readable_file(const std::string& path, const std::string& what,
 void check_output_file(const std::string& option, const std::string& path);
 
 // What a YAML document may hold: values once aliases are expanded, and levels of nesting.
-constexpr std::size_t kMaxYamlNodes = 4'000'000;
+constexpr std::size_t kMaxYamlNodes = 1'000'000;
 constexpr int kMaxYamlDepth = 64;
 
 // A ScenarioError naming `file` (a path, or the --set that gave the document) and the line of the

@@ -341,24 +341,38 @@ std::vector<std::vector<double>> read_expert_counts(const YamlContext& ctx, cons
     top.fail("layers", "missing the list of per-layer counts", "layers: [[...], ...]");
   }
   std::vector<std::vector<double>> layers;
-  for (const auto& row : top.node("layers")) {
+  const YAML::Node rows = top.node("layers");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const YAML::Node row = rows[i];
+    const std::string where = fmt::format("layers[{}]", i);
     if (!row.IsSequence() || int(row.size()) != experts) {
-      counts_ctx.fail("layers", row, "a layer's counts must list every routed expert of the model",
+      counts_ctx.fail(where, row,
+                      fmt::format("a layer's counts must list every routed expert of the model "
+                                  "({}), one number each",
+                                  experts),
                       std::to_string(experts) + " non-negative numbers");
     }
     std::vector<double> counts;
     double sum = 0;
-    for (const auto& x : row) {
+    for (std::size_t e = 0; e < row.size(); ++e) {
       double v = -1;
-      try {
-        v = x.as<double>();
-      } catch (const YAML::Exception&) {
+      if (!row[e].IsScalar() || !YAML::convert<double>::decode(row[e], v)) v = -1;
+      if (!(v >= 0) || !std::isfinite(v)) {
+        counts_ctx.fail(fmt::format("{}[{}]", where, e), row[e],
+                        "a count must be a finite number >= 0, got '" +
+                            (row[e].IsScalar() ? row[e].Scalar() : std::string("a list or map")) +
+                            "'",
+                        ">= 0");
       }
-      if (!(v >= 0)) counts_ctx.fail("layers", x, "a count must be a number >= 0", ">= 0");
       counts.push_back(v);
       sum += v;
     }
-    if (!(sum > 0)) counts_ctx.fail("layers", row, "a layer's counts add up to zero", "> 0");
+    if (!(sum > 0) || !std::isfinite(sum)) {
+      counts_ctx.fail(where, row,
+                      !(sum > 0) ? "a layer's counts add up to zero"
+                                 : "a layer's counts add up past what a double holds",
+                      "token counts per expert, at least one > 0");
+    }
     layers.push_back(std::move(counts));
   }
   return layers;

@@ -60,6 +60,10 @@ SourceLocation YamlContext::location(const std::string& key_path, const YAML::No
       where.column = mark.column + 1;
       return where;
     }
+    // Not in the file: a section that only a --set below it made (--set plans.pp=4).
+    for (const auto& [path, text] : overrides_) {
+      if (path.rfind(key_path + ".", 0) == 0) return {text, 0, 0};
+    }
   }
   if (node.IsDefined() && !node.Mark().is_null()) {
     where.line = node.Mark().line + 1;
@@ -122,9 +126,13 @@ long long MapReader::integer(const std::string& key, std::optional<long long> fa
   const YAML::Node value = required(key);
   long long out = 0;
   double as_double = 0;
-  if (!value.IsScalar() || !YAML::convert<double>::decode(value, as_double) ||
-      !std::isfinite(as_double) || as_double != std::floor(as_double) ||
-      std::abs(as_double) > 9e15) {
+  const bool number = value.IsScalar() && YAML::convert<double>::decode(value, as_double) &&
+                      std::isfinite(as_double) && as_double == std::floor(as_double);
+  if (number && std::abs(as_double) > 9e15) {
+    fail(key, "too large: " + value.Scalar() + " (integers are read up to 9e15)",
+         "a whole number >= " + std::to_string(min));
+  }
+  if (!number) {
     fail(key,
          "expected an integer, got '" +
              (value.IsScalar() ? value.Scalar()
