@@ -1,6 +1,7 @@
 #include "cli/command_line.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <filesystem>
@@ -223,6 +224,12 @@ YAML::Node load_yaml_file(const std::string& path, const std::string& what,
   }
   check_yaml_document(root, path);
   return root;
+}
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? double(pages) * double(page) : 0;
 }
 
 std::string read_text(const std::string& path) {

@@ -64,6 +64,9 @@ void check_yaml_document(const YAML::Node& root, const std::string& file,
 YAML::Node load_yaml_file(const std::string& path, const std::string& what,
                           const std::string& expected);
 
+// The machine's physical memory in bytes (0 when it cannot be told).
+double physical_memory_bytes();
+
 // A path inside the repository this binary was built from (its reference figures, examples and
 // the report's chart renderer), or relative to the working folder when that is not known.
 std::string repository_path(const std::string& relative);

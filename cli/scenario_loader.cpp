@@ -593,6 +593,13 @@ void read_serve(const YamlContext& ctx, const YAML::Node& node, workloads::Infer
   p.gemm_precision =
       *precision_registry().find(r.choice("precision", precision_registry().names(), "fp8"));
   p.reserved_gib = r.quantity("reserved", Quantity::kDataSize, 2.0 * (1 << 30)) / (1 << 30);
+  const double hbm_gib = double(s.gpu.hbm_bytes) / (1 << 30);
+  if (p.reserved_gib >= hbm_gib) {
+    r.fail("reserved",
+           fmt::format("{:.1f} GiB reserved leaves nothing of {}'s {:.1f} GiB", p.reserved_gib,
+                       s.gpu.name, hbm_gib),
+           fmt::format("below {:.1f} GiB (the default is 2GiB)", hbm_gib));
+  }
 
   // The layout.
   const auto& m = s.model;

@@ -27,7 +27,51 @@ void check_two_layer(const TopologyParams& p, long long endpoints_per_plane, lon
   }
 }
 
+// Leaves and spines of one two-layer fat-tree of `endpoints`.
+long long two_layer_switches(const TopologyParams& p, long long endpoints) {
+  const long long k = p.switch_radix;
+  const long long down = leaf_downlinks(p.switch_radix, p.oversubscription);
+  const long long leaves = (endpoints + down - 1) / down;
+  const long long spines = (leaves * (k - down) + k - 1) / k;
+  return leaves + spines;
+}
+
 }  // namespace
+
+long long fabric_ports(const TopologyParams& p) {
+  const long long k = p.switch_radix;
+  const long long endpoints = static_cast<long long>(p.nodes) * p.nics_per_node;
+  long long switches = 0;
+  switch (p.kind) {
+    case TopologyKind::kFatTree2:
+      switches = two_layer_switches(p, endpoints);
+      break;
+    case TopologyKind::kMultiPlaneFatTree:
+      switches = p.planes * two_layer_switches(p, endpoints / std::max(1, p.planes));
+      break;
+    case TopologyKind::kMultiRailFatTree:
+      switches = p.nics_per_node * two_layer_switches(p, p.nodes);
+      break;
+    case TopologyKind::kFatTree3: {
+      const long long half = k / 2;
+      const long long pods = (endpoints + half * half - 1) / std::max(1LL, half * half);
+      switches = pods * k + half * ((pods * half + k - 1) / k);
+      break;
+    }
+    case TopologyKind::kSlimFly:
+      switches = 2LL * p.slim_fly.q * p.slim_fly.q;
+      break;
+    case TopologyKind::kDragonfly:
+      switches = dragonfly_counts(resolve_dragonfly(p.dragonfly)).switches;
+      break;
+    case TopologyKind::kFireFlyer2:
+      switches = p.fire_flyer.zones *
+                 two_layer_switches(
+                     p, static_cast<long long>(p.fire_flyer.nodes_per_zone) * p.nics_per_node);
+      break;
+  }
+  return switches * k;
+}
 
 sim::Time TopologyParams::switch_link_latency() const {
   return link_latency > sim::Time() ? link_latency : latency.per_switch;
@@ -184,6 +228,24 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
                                                        std::max(1, p.nics_per_node))});
       }
       break;
+    }
+  }
+  if (problems.empty()) {
+    // Refused before it is built: a fabric larger than the builders hold in memory.
+    const long long ports = fabric_ports(p);
+    if (ports > kMaxFabricPorts) {
+      const TopologyParam blame = p.kind == TopologyKind::kSlimFly     ? TopologyParam::kQ
+                                  : p.kind == TopologyKind::kDragonfly ? TopologyParam::kGroups
+                                  : p.kind == TopologyKind::kFireFlyer2
+                                      ? TopologyParam::kNodesPerZone
+                                      : TopologyParam::kNodes;
+      problems.push_back(
+          {blame,
+           fmt::format("the fabric would have {} switch ports of {} ports each, about {:.1f} GiB "
+                       "to build; codesim builds at most {} ports (about {:.1f} GiB)",
+                       ports, p.switch_radix, ports * kFabricBytesPerPort / (1 << 30),
+                       kMaxFabricPorts, kMaxFabricPorts * kFabricBytesPerPort / (1 << 30)),
+           "fewer nodes, or switches of fewer ports"});
     }
   }
   return problems;

@@ -100,6 +100,17 @@ struct ParamProblem {
 
 std::vector<ParamProblem> check_params(const TopologyParams& params);
 
+// The most switch ports (switches x radix) a fabric may have: the builders hold each port's link
+// in a graph, about 42 bytes a port (peak memory of `codesim topo` on a one-pod ft3 of
+// 4096-port switches, 6144 switches or 25.2M ports: 1.06 GB), so this is about 2.6 GiB.
+// check_params refuses more.
+inline constexpr long long kMaxFabricPorts = 1LL << 26;
+inline constexpr double kFabricBytesPerPort = 42;
+
+// The switch ports the builder of `params` would make (switches x radix), from the counts of
+// its switches alone; check_params must have found nothing else wrong.
+long long fabric_ports(const TopologyParams& params);
+
 // Builds the fabric. Throws std::invalid_argument when check_params finds a problem.
 Topology build_topology(const TopologyParams& params);
 

@@ -133,6 +133,12 @@ struct EngineInput {
 // The most micro-batches per replica the engine's keys hold (its 20-bit micro-batch fields).
 inline constexpr long long kMaxEngineMicroBatches = (1LL << 20) - 1;
 
+// Peak memory of an event-driven training step per GPU of the plan, measured (peak RSS of
+// `codesim train`, 2026-12-04): DeepSeek-V3 on 2048 H800, 149 MB (72.7 KB a GPU); Llama 3.1
+// 405B on 16,384 H100, 1.08 GB (66 KB a GPU). The larger, for refusing plans up front that the
+// machine cannot hold.
+inline constexpr double kEngineBytesPerGpu = 72.7e3;
+
 // How often (in simulated time) EngineInput::progress is called.
 inline constexpr sim::Time kProgressSlice = sim::milliseconds(1);
 
