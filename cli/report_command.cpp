@@ -203,7 +203,7 @@ void breakdown_charts(ReportPage& page, const Json& r) {
   if (r.contains("phases_s")) {
     // The phases that follow one another; trailing weight gradients (part of the cool-down) and
     // idle time (spread over all of them) are said beside.
-    const Json& phases = r["phases_s"];
+    const Json& phases = r.at("phases_s");
     Json values = Json::array();
     int i = 0;
     for (const char* key : {"warm_up", "steady", "cool_down", "data_parallel_and_optimizer"}) {
@@ -420,8 +420,10 @@ void serve_section(ReportPage& page, const Input& in) {
       {"batch", fmt::format("{} sequences per GPU in {} micro-batches",
                             cell(layout.value("batch_per_gpu", Json())),
                             cell(layout.value("micro_batches", Json())))},
-      {"TPOT", r["tpot_ms"].is_number() ? num(r["tpot_ms"].get<double>()) + " ms" : "-"},
-      {"TTFT", r["ttft_ms"].is_number() ? num(r["ttft_ms"].get<double>()) + " ms" : "-"},
+      {"TPOT",
+       r.value("tpot_ms", Json()).is_number() ? num(r.at("tpot_ms").get<double>()) + " ms" : "-"},
+      {"TTFT",
+       r.value("ttft_ms", Json()).is_number() ? num(r.at("ttft_ms").get<double>()) + " ms" : "-"},
       {"tokens per step (MTP)", cell(r.value("tokens_per_step", Json()))},
       {"tokens/s per GPU", cell(r.value("tokens_per_s_per_gpu", Json()))},
       {"tokens/s per node", cell(r.value("tokens_per_s_per_node", Json()))},
@@ -434,7 +436,7 @@ void serve_section(ReportPage& page, const Input& in) {
   for (const char* phase : {"decode", "prefill"}) {
     if (!r.contains(phase)) continue;
     Json parts = Json::object();
-    for (const auto& [key, ms] : r[phase]["breakdown_ms"].items()) {
+    for (const auto& [key, ms] : r.at(phase).at("breakdown_ms").items()) {
       parts[key] = ms.is_number() ? ms.get<double>() / 1e3 : 0.0;
     }
     bars.push_back({std::string(phase) + " forward", parts});
@@ -448,13 +450,13 @@ void serve_section(ReportPage& page, const Input& in) {
   }
   if (r.contains("bounds")) {
     Json values = Json::array();
-    values.push_back({{"what", "TPOT (this estimate)"}, {"ms", r["tpot_ms"]}});
+    values.push_back({{"what", "TPOT (this estimate)"}, {"ms", r.at("tpot_ms")}});
     for (const auto& [key, label] : std::vector<std::pair<std::string, std::string>>{
              {"compute_tpot_ms", "compute (sum of kernels)"},
              {"all_to_all_tpot_ms", "all-to-all bytes of the layout"},
              {"hbm_tpot_ms", "HBM reads"},
              {"isca25_all_to_all_tpot_ms", "isca25: every copy on the wire"}}) {
-      values.push_back({{"what", label}, {"ms", r["bounds"].value(key, 0.0)}});
+      values.push_back({{"what", label}, {"ms", r.at("bounds").value(key, 0.0)}});
     }
     page.heading(3, "TPOT against its bounds");
     page.chart(
@@ -525,9 +527,9 @@ void trace_section(ReportPage& page, const Input& in) {
     const std::string ph = e.value("ph", "");
     const int pid = e.value("pid", 0);
     if (ph == "M" && e.value("name", "") == "process_name") {
-      gpu_name[pid] = e["args"].value("name", "");
+      gpu_name[pid] = e.at("args").value("name", "");
     } else if (ph == "M" && e.value("name", "") == "thread_name") {
-      stream_name[{pid, e.value("tid", 0)}] = e["args"].value("name", "");
+      stream_name[{pid, e.value("tid", 0)}] = e.at("args").value("name", "");
     } else if (ph == "X") {
       const Json args = e.value("args", Json::object());
       std::string kind;
@@ -665,7 +667,7 @@ void sweep_section(ReportPage& page, const Input& in) {
   const std::string name = fs::path(m.value("sweep", in.path)).stem().string();
   page.heading(2, "Sweep: " + name);
   std::size_t failed = 0;
-  for (const Json& row : table) failed += row["error"].is_null() ? 0 : 1;
+  for (const Json& row : table) failed += row.value("error", Json()).is_null() ? 0 : 1;
   page.paragraph(fmt::format(
       "From {}: {} points of {} ({} engine){}, {} failed. Axes: {}.{}", in.path, table.size(),
       m.value("base", ""), m.value("engine", ""), fixed.empty() ? "" : " with the same sets",
@@ -696,7 +698,7 @@ void sweep_section(ReportPage& page, const Input& in) {
     for (const auto& a : axes) where.push_back(a + " = " + cell(table[best][a]));
     page.paragraph(fmt::format("Best point by {} ({} is better): {} ({}), {} = {}.", best_key,
                                larger_is_better(best_key) ? "larger" : "smaller",
-                               cell(table[best]["point"]), fmt::join(where, ", "), best_key,
+                               cell(table.at(best).at("point")), fmt::join(where, ", "), best_key,
                                cell(table[best][best_key])));
   }
   std::vector<std::string> header = {"point"};
@@ -727,7 +729,7 @@ void sweep_section(ReportPage& page, const Input& in) {
         for (const auto& other : axes) {
           if (other != axis) series.push_back(other + "=" + cell(row[other]));
         }
-        Json v = {{"point", cell(row["point"])},
+        Json v = {{"point", cell(row.at("point"))},
                   {"series", series.empty() ? std::string("all")
                                             : fmt::format("{}", fmt::join(series, ", "))},
                   {"y", row[o]},
@@ -736,7 +738,7 @@ void sweep_section(ReportPage& page, const Input& in) {
         if (numeric_axis && is_number(cell(row[axis]), x)) {
           v["x"] = x;
         } else {
-          v["x"] = cell(row[axis]);
+          v["x"] = cell(row.at(axis));
         }
         values.push_back(std::move(v));
       }
@@ -777,12 +779,12 @@ void sweep_section(ReportPage& page, const Input& in) {
   // The step breakdown of every finished point.
   std::vector<std::pair<std::string, Json>> bars;
   for (const Json& row : table) {
-    const std::string id = cell(row["point"]);
+    const std::string id = cell(row.at("point"));
     const auto it = in.point.find(id);
     if (it == in.point.end() || !it->second.contains("breakdown_s")) continue;
     std::vector<std::string> where;
     for (const auto& a : axes) where.push_back(cell(row[a]));
-    bars.push_back({fmt::format("{} {}", id, fmt::join(where, " ")), it->second["breakdown_s"]});
+    bars.push_back({fmt::format("{} {}", id, fmt::join(where, " ")), it->second.at("breakdown_s")});
   }
   if (!bars.empty()) {
     page.heading(3, "Step breakdown per point");

@@ -12,6 +12,7 @@
 #include "cli/command_line.hpp"
 #include "cli/progress.hpp"
 #include "cli/registry.hpp"
+#include "cli/scenario_error.hpp"
 #include "cli/scenario_loader.hpp"
 #include "cli/topo_command.hpp"
 #include "cli/validation_rows.hpp"
@@ -183,10 +184,17 @@ int run_validate(const std::vector<std::string>& args) {
   const fs::path examples = fs::path(reference_path).parent_path() / ".." / ".." / "examples";
 
   Rows rows(reference);
-  model_rows(reference, rows);
-  topology_rows(reference, examples, rows);
-  training_rows(reference, examples, engine, rows);
-  inference_rows(reference, examples, engine, rows);
+  try {
+    model_rows(reference, rows);
+    topology_rows(reference, examples, rows);
+    training_rows(reference, examples, engine, rows);
+    inference_rows(reference, examples, engine, rows);
+  } catch (const YAML::Exception& e) {
+    // A --reference file that is YAML but not the published figures this version reads.
+    throw ScenarioError({reference_path, e.mark.is_null() ? 0 : e.mark.line + 1}, "",
+                        "not the reference file this codesim reads: " + e.msg,
+                        "validation/reference/published.yaml of this repository");
+  }
 
   std::string out =
       fmt::format("codesim validate: {} published figures, simulated now\n", rows.rows().size());
