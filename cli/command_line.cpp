@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -104,6 +105,8 @@ void check_output_file(const std::string& option, const std::string& path) {
   fs::path temporary = target;
   temporary += ".tmp";
   const bool existed = fs::exists(temporary, ec);
+  std::optional<RemovedOnInterrupt> guard;
+  if (!existed) guard.emplace(temporary.string());
   if (!std::ofstream(temporary, std::ios::binary | std::ios::app)) {
     fail("the folder '" + folder.string() + "' is not writable");
   }

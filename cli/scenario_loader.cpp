@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <regex>
@@ -214,6 +216,17 @@ void read_cluster(const YamlContext& ctx, const YAML::Node& node, TrainingScenar
         n.quantity("nvlink", Quantity::kBandwidth, s.gpu.nvlink_unidirectional_GBps * 1e9) / 1e9;
     s.cluster.node.nics = n.int_value("nics", s.cluster.node.gpus);
     s.cluster.node.nic_Gbps = n.quantity("nic", Quantity::kBandwidth, 400e9 / 8) * 8 / 1e9;
+  }
+  // GPUs and NICs are counted in ints everywhere past here.
+  const long long ports =
+      static_cast<long long>(s.cluster.nodes) * std::max(s.cluster.node.gpus, s.cluster.node.nics);
+  if (ports > std::numeric_limits<int>::max()) {
+    r.fail("nodes",
+           fmt::format("{} nodes of {} GPUs and {} NICs make {} of them; codesim counts at most "
+                       "{} GPUs or NICs",
+                       s.cluster.nodes, s.cluster.node.gpus, s.cluster.node.nics, ports,
+                       std::numeric_limits<int>::max()),
+           "fewer nodes");
   }
   if (r.has("topology")) {
     MapReader t(ctx, r.node("topology"), "cluster.topology",

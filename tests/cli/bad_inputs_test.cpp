@@ -101,7 +101,9 @@ std::map<std::string, std::string> files_in(const fs::path& dir) {
 std::vector<fs::path> corpus() {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(kCorpus)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") {
+      files.push_back(entry.path());
+    }
   }
   std::sort(files.begin(), files.end());
   return files;
