@@ -320,6 +320,10 @@ int run_infer(const std::vector<std::string>& args) {
   }
   const auto started = std::chrono::steady_clock::now();
   const auto scenario = load_inference_scenario(scenario_path, sets);
+  if (engine == "event") {
+    check_event_engine_memory(scenario_path, sets, scenario.cluster.gpus(),
+                              workloads::kServeEngineBytesPerGpu);
+  }
   const ServePhase traced_phase =
       scenario.serve.phase == ServePhase::kPrefill ? ServePhase::kPrefill : ServePhase::kDecode;
   std::vector<int> traced;

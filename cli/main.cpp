@@ -137,17 +137,8 @@ int run_train(const std::vector<std::string>& args) {
         "a smaller plan.global_batch (or a larger plan.micro_batch), or --engine analytic");
   }
   if (engine == "event") {
-    const double need = scenario.gpus() * codesim::workloads::kEngineBytesPerGpu;
-    const double have = codesim::cli::physical_memory_bytes();
-    if (have > 0 && need > have) {
-      codesim::cli::fail_at_key(
-          scenario_path, sets, "cluster.nodes",
-          fmt::format("{} GPUs need about {:.1f} GiB in the event-driven engine ({:.1f} KB a GPU, "
-                      "measured); this machine has {:.1f} GiB",
-                      scenario.gpus(), need / (1 << 30),
-                      codesim::workloads::kEngineBytesPerGpu / 1e3, have / (1 << 30)),
-          "fewer nodes, or --engine analytic (closed form, no per-GPU state)");
-    }
+    codesim::cli::check_event_engine_memory(scenario_path, sets, scenario.gpus(),
+                                            codesim::workloads::kEngineBytesPerGpu);
   }
   // The report is checked for its chart renderer before a long run, not after.
   if (!report_path.empty()) {

@@ -662,6 +662,19 @@ void fail_at_key(const std::string& path, const std::vector<std::string>& sets,
   ctx.fail(key, root, problem, valid);
 }
 
+void check_event_engine_memory(const std::string& path, const std::vector<std::string>& sets,
+                               int gpus, double bytes_per_gpu) {
+  const double need = gpus * bytes_per_gpu;
+  const double have = physical_memory_bytes();
+  if (have > 0 && need > have) {
+    fail_at_key(path, sets, "cluster.nodes",
+                fmt::format("{} GPUs need about {:.1f} GiB in the event-driven engine ({:.1f} KB "
+                            "a GPU, measured); this machine has {:.1f} GiB",
+                            gpus, need / (1 << 30), bytes_per_gpu / 1e3, have / (1 << 30)),
+                "fewer nodes, or --engine analytic (closed form, no per-GPU state)");
+  }
+}
+
 workloads::InferenceScenario load_inference_scenario(const std::string& path,
                                                      const std::vector<std::string>& sets) {
   YAML::Node root = load_yaml_file(path, "scenario",

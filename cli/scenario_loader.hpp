@@ -21,6 +21,12 @@ workloads::TrainingScenario load_training_scenario(const std::string& path,
                               const std::string& key, const std::string& problem,
                               const std::string& valid);
 
+// Refuses, as fail_at_key on cluster.nodes, an event-engine run of `gpus` GPUs at
+// `bytes_per_gpu` (the engine's measured peak memory per GPU) that needs more than the machine's
+// physical memory, with the estimate and the limit.
+void check_event_engine_memory(const std::string& path, const std::vector<std::string>& sets,
+                               int gpus, double bytes_per_gpu);
+
 // Loads a serving scenario (cluster, model and serve:); checks the layout and that the batch's
 // KV cache fits. Throws ScenarioError.
 workloads::InferenceScenario load_inference_scenario(const std::string& path,

@@ -21,6 +21,11 @@
 
 namespace codesim::workloads {
 
+// Peak memory of `codesim infer`'s event-driven engine per GPU of the cluster, measured (peak
+// RSS, 2026-12-04): examples/serve/deepseek-v3-decode-h800-320.yaml, 42.9 MB for 320 GPUs. For
+// refusing up front what the machine cannot hold.
+inline constexpr double kServeEngineBytesPerGpu = 134e3;
+
 // One span of a traced GPU: an operation of its compute stream, or one of its all-to-alls from
 // the end of its own part to the arrival of everything it waits for.
 struct ServeSpan {
