@@ -196,7 +196,9 @@ models::GpuSpec read_gpu(const YamlContext& ctx, const YAML::Node& node) {
   gpu.fp8_dense_tflops = r.has("fp8_dense")
                              ? r.quantity("fp8_dense", Quantity::kCompute, std::nullopt) / 1e12
                              : gpu.fp8_dense_tflops;
-  gpu.hbm_bytes = int64_t(r.quantity("hbm", Quantity::kDataSize, opt(double(gpu.hbm_bytes))));
+  const double hbm = r.quantity("hbm", Quantity::kDataSize, opt(double(gpu.hbm_bytes)));
+  if (hbm > 0x1p62) r.fail("hbm", "too large for a GPU's memory", "e.g. 80GiB");
+  gpu.hbm_bytes = int64_t(hbm);
   gpu.hbm_GBps = r.quantity("hbm_bandwidth", Quantity::kBandwidth, opt(gpu.hbm_GBps * 1e9)) / 1e9;
   gpu.nvlink_unidirectional_GBps =
       r.quantity("nvlink", Quantity::kBandwidth, opt(gpu.nvlink_unidirectional_GBps * 1e9)) / 1e9;

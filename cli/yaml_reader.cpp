@@ -230,8 +230,14 @@ std::vector<long long> MapReader::integer_list(const std::string& key, long long
     double v = 0;
     const YAML::Node item = value[i];
     const std::string path = key_path(key) + "[" + std::to_string(i) + "]";
-    if (!item.IsScalar() || !YAML::convert<double>::decode(item, v) || v != std::floor(v)) {
+    if (!item.IsScalar() || !YAML::convert<double>::decode(item, v) || !std::isfinite(v) ||
+        v != std::floor(v)) {
       context_.fail(path, item, "expected an integer");
+    }
+    // Lists hold layers, plane numbers and the like: ints.
+    if (v > double(std::numeric_limits<int>::max())) {
+      context_.fail(path, item, "too large: " + item.Scalar(),
+                    "at most " + std::to_string(std::numeric_limits<int>::max()));
     }
     if (v < double(min)) context_.fail(path, item, "must be >= " + std::to_string(min));
     out.push_back(static_cast<long long>(v));
