@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cli/command_line.hpp"
+#include "cli/json_fields.hpp"
 #include "cli/report_page.hpp"
 #include "cli/scenario_error.hpp"
 #include "cli/validation_rows.hpp"
@@ -233,7 +234,7 @@ void breakdown_charts(ReportPage& page, const Json& r) {
         const std::string part = std::string(k) == "forward_ms"    ? "forward"
                                  : std::string(k) == "backward_ms" ? "backward (input)"
                                                                    : "backward (weights)";
-        values.push_back({{"x", s.value("stage", 0)},
+        values.push_back({{"x", int_field(s, "stage", 0)},
                           {"part", part},
                           {"order", i++},
                           {"value", s.value(k, 0.0)}});
@@ -288,7 +289,7 @@ void network_section(ReportPage& page, const Json& r) {
   std::vector<std::vector<std::string>> rows;
   for (const Json& l : net["links"]) {
     const std::string tier = l.value("tier", "");
-    const int number = l.value("plane", -1);
+    const int number = int_field(l, "plane", -1);
     const std::string plane = number < 0 ? "all" : std::to_string(number);
     values.push_back({{"tier", tier},
                       {"plane", plane},
@@ -525,11 +526,11 @@ void trace_section(ReportPage& page, const Input& in) {
   std::vector<Bar> spans;
   for (const Json& e : t["traceEvents"]) {
     const std::string ph = e.value("ph", "");
-    const int pid = e.value("pid", 0);
+    const int pid = int_field(e, "pid", 0);
     if (ph == "M" && e.value("name", "") == "process_name") {
       gpu_name[pid] = e.at("args").value("name", "");
     } else if (ph == "M" && e.value("name", "") == "thread_name") {
-      stream_name[{pid, e.value("tid", 0)}] = e.at("args").value("name", "");
+      stream_name[{pid, int_field(e, "tid", 0)}] = e.at("args").value("name", "");
     } else if (ph == "X") {
       const Json args = e.value("args", Json::object());
       std::string kind;
@@ -545,8 +546,8 @@ void trace_section(ReportPage& page, const Input& in) {
         kind = name.substr(0, name.rfind(" mb"));
       }
       const double ts = e.value("ts", 0.0);
-      spans.push_back({pid, e.value("tid", 0), kind, args.value("micro_batch", 0),
-                       args.value("direction", 0), args.value("stage", 0), ts,
+      spans.push_back({pid, int_field(e, "tid", 0), kind, int_field(args, "micro_batch", 0),
+                       int_field(args, "direction", 0), int_field(args, "stage", 0), ts,
                        ts + e.value("dur", 0.0)});
     }
   }
@@ -881,6 +882,8 @@ auto reading(const Input& in, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const Json::exception& e) {
+    throw input_error(in.path, "a field is not what codesim writes: " + std::string(e.what()));
+  } catch (const BadJsonField& e) {
     throw input_error(in.path, "a field is not what codesim writes: " + std::string(e.what()));
   }
 }

@@ -1,6 +1,7 @@
 #include "cli/validation_rows.hpp"
 
 #include "cli/command_line.hpp"
+#include "cli/json_fields.hpp"
 
 namespace codesim::cli {
 
@@ -55,7 +56,7 @@ std::vector<ValidationRow> result_rows(const YAML::Node& reference, const nlohma
   }
   const YAML::Node v3 = reference["training_v3"];
   const std::string gpu = plan.value("gpu", "");
-  if (name == "deepseek-v3" && v3 && plan.value("gpus", 0) == v3["gpus"].as<int>() &&
+  if (name == "deepseek-v3" && v3 && int_field(plan, "gpus", 0) == v3["gpus"].as<int>() &&
       gpu.find("h800") != std::string::npos) {
     const std::string engine = result.value("sim", nlohmann::json::object()).value("engine", "");
     const std::string how = " (" + engine + " engine)";
