@@ -101,9 +101,8 @@ void check_output_file(const std::string& option, const std::string& path) {
   if (fs::exists(target, ec) && !fs::is_regular_file(target, ec)) {
     fail("it exists and is not a regular file");
   }
-  // The file is written through PATH.tmp and a rename: try that temporary now, before the run.
-  fs::path temporary = target;
-  temporary += ".tmp";
+  // The file is written through its temporary and a rename: try that temporary now.
+  const fs::path temporary = temporary_output(path);
   const bool existed = fs::exists(temporary, ec);
   std::optional<RemovedOnInterrupt> guard;
   if (!existed) guard.emplace(temporary.string());
@@ -242,10 +241,15 @@ std::string read_text(const std::string& path) {
   return buffer.str();
 }
 
+std::filesystem::path temporary_output(const std::string& path) {
+  std::filesystem::path temporary(path);
+  temporary += ".tmp";
+  return temporary;
+}
+
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::filesystem::path target(path);
-  std::filesystem::path temporary = target;
-  temporary += ".tmp";
+  const std::filesystem::path temporary = temporary_output(path);
   const RemovedOnInterrupt guard(temporary.string());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

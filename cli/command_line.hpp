@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ std::string repository_path(const std::string& relative);
 
 // The whole of a file (empty when it cannot be read).
 std::string read_text(const std::string& path);
+
+// The temporary file an output at `path` is written to before its rename: PATH.tmp.
+std::filesystem::path temporary_output(const std::string& path);
 
 // Writes `text` to `path` through a temporary file and a rename, so that a failure never leaves
 // a half-written file. Throws std::runtime_error.

@@ -41,6 +41,11 @@ ScenarioError input_error(const std::string& path, const std::string& problem) {
   return ScenarioError({path}, "", problem, kInputs);
 }
 
+// A field of an input that codesim would not have written (the wrong type, a missing key).
+ScenarioError field_error(const std::string& path, const std::exception& e) {
+  return input_error(path, "a field is not what codesim writes: " + std::string(e.what()));
+}
+
 Json parse_json_file(const std::string& path) {
   const std::string text = read_text(path);
   try {
@@ -871,7 +876,7 @@ ReportInput read_report_input(const std::string& path) {
   try {
     return read_input(path);
   } catch (const Json::exception& e) {
-    throw input_error(path, "a field is not what codesim writes: " + std::string(e.what()));
+    throw field_error(path, e);
   }
 }
 
@@ -882,9 +887,9 @@ auto reading(const Input& in, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const Json::exception& e) {
-    throw input_error(in.path, "a field is not what codesim writes: " + std::string(e.what()));
+    throw field_error(in.path, e);
   } catch (const BadJsonField& e) {
-    throw input_error(in.path, "a field is not what codesim writes: " + std::string(e.what()));
+    throw field_error(in.path, e);
   }
 }
 

@@ -89,20 +89,25 @@ int leaf_downlinks(int radix, double oversubscription) {
 
 std::vector<ParamProblem> check_params(const TopologyParams& p) {
   std::vector<ParamProblem> problems;
-  if (p.switch_radix < 2) problems.push_back({TopologyParam::kSwitchRadix, "must be at least 2", ">= 2"});
-  if (!(p.link_Gbps > 0)) problems.push_back({TopologyParam::kLink, "must be a positive bandwidth", "400Gbps"});
+  if (p.switch_radix < 2)
+    problems.push_back({TopologyParam::kSwitchRadix, "must be at least 2", ">= 2"});
+  if (!(p.link_Gbps > 0))
+    problems.push_back({TopologyParam::kLink, "must be a positive bandwidth", "400Gbps"});
   if (p.link_latency < sim::Time() || p.latency.per_switch < sim::Time() ||
       p.latency.endpoint < sim::Time()) {
-    problems.push_back({TopologyParam::kLinkLatency, "must not be negative", "e.g. 100ns, or 0 for the model"});
+    problems.push_back(
+        {TopologyParam::kLinkLatency, "must not be negative", "e.g. 100ns, or 0 for the model"});
   }
   if (!(p.oversubscription > 0)) {
-    problems.push_back({TopologyParam::kOversubscription, "must be positive", "1 (non-blocking), 2, 3, ..."});
+    problems.push_back(
+        {TopologyParam::kOversubscription, "must be positive", "1 (non-blocking), 2, 3, ..."});
   }
   if (!problems.empty()) return problems;
   const bool fat_tree =
       p.kind == TopologyKind::kFatTree2 || p.kind == TopologyKind::kMultiPlaneFatTree ||
       p.kind == TopologyKind::kMultiRailFatTree || p.kind == TopologyKind::kFatTree3;
-  if (fat_tree && p.nodes < 1) problems.push_back({TopologyParam::kNodes, "must be at least 1", ">= 1"});
+  if (fat_tree && p.nodes < 1)
+    problems.push_back({TopologyParam::kNodes, "must be at least 1", ">= 1"});
   if (fat_tree && p.nics_per_node < 1) {
     problems.push_back({TopologyParam::kNicsPerNode, "must be at least 1", ">= 1"});
   }
@@ -130,9 +135,11 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       break;
     case TopologyKind::kFatTree3: {
       const long long k = p.switch_radix;
-      if (k % 2 != 0) problems.push_back({TopologyParam::kSwitchRadix, "a k-ary fat-tree needs even k", "64"});
+      if (k % 2 != 0)
+        problems.push_back({TopologyParam::kSwitchRadix, "a k-ary fat-tree needs even k", "64"});
       if (p.oversubscription != 1.0) {
-        problems.push_back({TopologyParam::kOversubscription, "ft3 is built non-blocking only", "1"});
+        problems.push_back(
+            {TopologyParam::kOversubscription, "ft3 is built non-blocking only", "1"});
       }
       if (endpoints > k * k * k / 4) {
         problems.push_back({TopologyParam::kNodes,
@@ -145,7 +152,8 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
     case TopologyKind::kSlimFly: {
       const int q = p.slim_fly.q;
       if (q < 3 || slim_fly_delta(q) == 2) {
-        problems.push_back({TopologyParam::kQ, fmt::format("q = {} is not of the form 4w + delta", q),
+        problems.push_back({TopologyParam::kQ,
+                            fmt::format("q = {} is not of the form 4w + delta", q),
                             "q >= 3 with q mod 4 in {0, 1, 3}, e.g. 5, 7, 11, 13, 28"});
         break;
       }
@@ -172,8 +180,10 @@ std::vector<ParamProblem> check_params(const TopologyParams& p) {
       const auto df = resolve_dragonfly(p.dragonfly);
       const int a = df.switches_per_group;
       const int h = df.global_links_per_switch;
-      if (a < 1) problems.push_back({TopologyParam::kSwitchesPerGroup, "must be at least 1", ">= 1"});
-      if (h < 1) problems.push_back({TopologyParam::kGlobalLinksPerSwitch, "must be at least 1", ">= 1"});
+      if (a < 1)
+        problems.push_back({TopologyParam::kSwitchesPerGroup, "must be at least 1", ">= 1"});
+      if (h < 1)
+        problems.push_back({TopologyParam::kGlobalLinksPerSwitch, "must be at least 1", ">= 1"});
       if (df.endpoints_per_switch < 1) {
         problems.push_back({TopologyParam::kEndpointsPerSwitch, "must be at least 1", ">= 1"});
       }
